@@ -1,0 +1,63 @@
+"""The app factory: `create_app(config)` wires config, database, security, admin and CLI."""
+from pathlib import Path
+
+from flask import Flask, g, jsonify, request
+from flask_babel import Babel
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+
+from console import i18n, migrations, rbac
+from console.audit import acting_as
+from console.config import build_config
+from console.db import db, open_database
+
+ROOT = Path(__file__).resolve().parent.parent
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(ROOT / "instance"),
+                template_folder=str(ROOT / "templates"), static_folder="static")
+    app.config.update(build_config(app.instance_path, config))
+    open_database(app.config["CONSOLE_DATABASE_URL"])
+
+    i18n.compile_catalogues()
+    babel.init_app(app, locale_selector=i18n.select_locale,
+                   default_translation_directories=str(i18n.TRANSLATIONS),
+                   default_timezone=app.config["CONSOLE_TIMEZONE"])
+    csrf.init_app(app)
+
+    from console import security, views, web
+    security.init_app(app)
+    views.init_app(app)
+    web.init_app(app)
+    _install_request_hooks(app)
+
+    from console import cli
+    cli.init_app(app)
+
+    with db.connection_context():
+        if migrations.current_version() == migrations.LATEST:
+            rbac.sync_resources(views.declared_resources(app))
+    return app
+
+
+def _install_request_hooks(app):
+    @app.before_request
+    def open_connection():
+        g.opened_db = db.connect(reuse_if_open=True)
+        if app.config["CONSOLE_CHECK_SCHEMA"] and request.endpoint not in ("healthz", "static"):
+            version = migrations.current_version()
+            if version != migrations.LATEST:
+                message = (f"Database schema is at version {version}, this code needs "
+                           f"{migrations.LATEST}: run `flask --app run init-db`.")
+                return jsonify({"error": {"code": "schema_outdated", "message": message}}), 503
+        g.rbac_version = rbac.refresh_if_stale()
+        user = current_user if current_user and current_user.is_authenticated else None
+        acting_as(user, request.remote_addr or "")
+
+    @app.teardown_request
+    def close_connection(exc):
+        if g.get("opened_db") and not db.is_closed():
+            db.close()

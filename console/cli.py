@@ -1,0 +1,75 @@
+"""`flask --app run <command>`: init-db, create-user, demo, jobs run, scheduler."""
+import click
+from flask import current_app
+
+from console import jobs, migrations, rbac, seed
+from console.db import db
+
+
+def _ensure_current():
+    if migrations.current_version() != migrations.LATEST:
+        raise click.ClickException("the schema is outdated: run `flask --app run init-db` first")
+
+
+def init_app(app):
+    @app.cli.command("init-db")
+    def init_db():
+        """Create or upgrade the schema, register resources and load reference data."""
+        from console import views
+        with db.connection_context():
+            migrations.upgrade(echo=click.echo)
+            rbac.sync_resources(views.declared_resources(current_app))
+            seed.load_reference()
+            click.echo(f"schema version {migrations.current_version()}; reference data loaded")
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--role", required=True, help="role code, e.g. dispatcher")
+    @click.option("--password", required=True)
+    @click.option("--org", default="HQ", show_default=True, help="organization code")
+    def create_user(email, role, password, org):
+        """Create a staff account with one role in one organization."""
+        with db.connection_context():
+            _ensure_current()
+            try:
+                user = seed.create_user(email, role, password, org)
+            except rbac.RbacError as exc:
+                raise click.ClickException(f"{exc.field}: {exc.message}") from None
+            click.echo(f"created {user.email} ({role}) in {org}")
+
+    @app.cli.command("demo")
+    @click.option("--orders", default=0, show_default=True, help="number of demo orders")
+    @click.option("--seed", "seed_value", default=1, show_default=True)
+    def demo(orders, seed_value):
+        """Reference data and one demo user per role (people and orders in later areas)."""
+        with db.connection_context():
+            _ensure_current()
+            seed.load_reference()
+            seed.demo_users()
+            for step in current_app.extensions.get("console_demo_steps", []):
+                step(orders=orders, seed=seed_value, echo=click.echo)
+        click.echo("demo logins (password for all: %s):" % seed.DEMO_PASSWORD)
+        for row in seed.load("demo_users.json"):
+            click.echo(f"  {row['role']:<17} {row['email']:<24} {row['username']}")
+
+    @app.cli.group("jobs")
+    def jobs_group():
+        """Scheduled jobs."""
+
+    @jobs_group.command("run")
+    @click.argument("name")
+    def jobs_run(name):
+        """Run one scheduled job now."""
+        try:
+            result = jobs.run_job(name)
+        except KeyError as exc:
+            raise click.ClickException(str(exc.args[0])) from None
+        click.echo(f"{name}: {result}")
+
+    @app.cli.command("scheduler")
+    def scheduler():
+        """Run the job scheduler (start exactly one; a second one waits on the lease)."""
+        with db.connection_context():
+            _ensure_current()
+        click.echo(f"scheduler {jobs.holder_id()} running jobs: {', '.join(jobs.JOBS)}")
+        jobs.run_scheduler()

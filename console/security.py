@@ -1,0 +1,87 @@
+"""Flask-Security wiring: the datastore, and a login form that accepts email, phone or account
+name, checks the image captcha on the web, and throttles and locks out repeated failures."""
+from flask import current_app, request, session
+from flask_babel import lazy_gettext as _l
+from flask_security import LoginForm, PeeweeUserDatastore, Security
+from wtforms import StringField
+from wtforms.validators import DataRequired
+
+from console import accounts, rbac
+from console.config import setting
+from console.db import db
+from console.models_system import Role, User, UserRoles
+
+security = Security()
+CAPTCHA_SESSION_KEY = "captcha_digest"
+
+
+class ConsoleLoginForm(LoginForm):
+    email = None  # replaced by `identity`: email, mobile or account name
+    identity = StringField(_l("Email, mobile or account name"),
+                           validators=[DataRequired(message=_l("Enter your account."))],
+                           render_kw={"autocomplete": "username"})
+    captcha = StringField(_l("Captcha"), render_kw={"autocomplete": "off"})
+
+    def validate(self, **kwargs):
+        identity = (self.identity.data or "").strip()
+        ip = request.remote_addr or ""
+        agent = request.headers.get("User-Agent", "")
+        if not self._captcha_ok():
+            accounts.record_login(identity, ip, False, "captcha", user_agent=agent)
+            return False
+        if accounts.recent_failures(ip=ip, minutes=setting("CONSOLE_LOGIN_WINDOW_MINUTES")) \
+                >= setting("CONSOLE_IP_MAX_FAILURES"):
+            self.form_errors.append(_l("Too many failed logins from this address; "
+                                       "please wait a few minutes."))
+            accounts.record_login(identity, ip, False, "ip_throttled", user_agent=agent)
+            return False
+        self.ifield = self.identity
+        self.user = rbac.user_for_identity(identity)
+        if self.user is not None and accounts.lock_minutes_left(self.user):
+            # Locked accounts are refused before the password is even checked.
+            self.identity.errors = [accounts.locked_message(
+                accounts.lock_minutes_left(self.user))]
+            accounts.record_login(identity, ip, False, "locked", self.user, agent)
+            return False
+        ok = super().validate(**kwargs)
+        if ok:
+            accounts.record_login(identity, ip, True, "ok", self.user, agent)
+            return True
+        reason = "no_user" if self.user is None else (
+            "bad_password" if self.password.errors else "refused")
+        accounts.record_login(identity, ip, False, reason, self.user, agent)
+        if reason == "bad_password":
+            until = accounts.lock_if_needed(self.user, setting("CONSOLE_LOGIN_MAX_FAILURES"),
+                                            setting("CONSOLE_LOGIN_LOCK_MINUTES"),
+                                            setting("CONSOLE_LOGIN_WINDOW_MINUTES"))
+            if until:
+                self.identity.errors = [accounts.locked_message(
+                    setting("CONSOLE_LOGIN_LOCK_MINUTES"))]
+        return False
+
+    def _captcha_ok(self):
+        if not setting("CONSOLE_LOGIN_CAPTCHA") or request.is_json:
+            return True
+        expected = session.pop(CAPTCHA_SESSION_KEY, None)  # one guess per image
+        given = accounts.captcha_digest(self.captcha.data or "", current_app.secret_key)
+        if not self.captcha.data or expected != given:
+            self.captcha.errors = [_l("The captcha is wrong; a new one is shown.")]
+            return False
+        return True
+
+
+def init_app(app):
+    app.config.setdefault("SECURITY_PASSWORD_HASH", "argon2")
+    app.config.setdefault("SECURITY_TRACKABLE", True)
+    app.config.setdefault("SECURITY_LOGIN_URL", "/login")
+    app.config.setdefault("SECURITY_POST_LOGIN_VIEW", "/admin/")
+    app.config.setdefault("SECURITY_POST_LOGOUT_VIEW", "/login")
+    app.config.setdefault("SECURITY_RECOVERABLE", False)  # SMS recovery lives in web.py
+    app.config.setdefault("SECURITY_SEND_REGISTER_EMAIL", False)
+    app.config.setdefault("SECURITY_TOKEN_AUTHENTICATION_HEADER", "Authentication-Token")
+    app.config.setdefault("SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS", False)
+    app.config.setdefault("SECURITY_USER_IDENTITY_ATTRIBUTES",
+                          [{"email": {"mapper": lambda v: v, "case_insensitive": True}}])
+    datastore = PeeweeUserDatastore(db, User, Role, UserRoles)
+    security.init_app(app, datastore, login_form=ConsoleLoginForm)
+    return security

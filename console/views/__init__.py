@@ -1,0 +1,47 @@
+"""The console's Flask-Admin: one Admin, views registered by area, and the resource list that
+RBAC synchronizes from them."""
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from console.views import monitor, system
+from console.views.base import ConsoleIndexView, ConsoleModelView, GuardMixin
+
+AREAS = [system, monitor]
+
+
+def init_app(app):
+    admin = Admin(app, name=_l("Car Service Console"),
+                  theme=Bootstrap4Theme(swatch="default", fluid=True,
+                                        base_template="admin/console_base.html"),
+                  index_view=ConsoleIndexView(name=_l("Home"), url="/admin",
+                                              template="admin/home.html"),
+                  translations_path=None)
+    for area in AREAS:
+        area.register(admin)
+    app.extensions["console_admin"] = admin
+    return admin
+
+
+def declared_resources(app):
+    """Every guarded view is a page resource; its buttons, actions and exports are element
+    resources under it."""
+    admin = app.extensions["console_admin"]
+    entries = []
+    # names are stored as their English msgids and translated when shown
+    with app.test_request_context(), force_locale("en"):
+        for view in admin._views:
+            if not isinstance(view, GuardMixin):
+                continue
+            entries.append({"code": view.page_code, "name": str(view.name), "kind": "page",
+                            "endpoint": f"{view.endpoint}.index_view"
+                            if isinstance(view, ConsoleModelView) else f"{view.endpoint}.index",
+                            "url": view.url.rstrip("/") + "/", "parent": None})
+            for element, label in view.declared_elements().items():
+                entries.append({"code": view.element_code(element), "kind": "element",
+                                "name": str(label), "endpoint": view.endpoint,
+                                "url": "", "parent": view.page_code})
+    for entry in app.extensions.get("console_api_resources", []):
+        entries.append(entry)
+    return entries

@@ -1,0 +1,264 @@
+"""Base views: every console page checks its page resource, every button its element resource,
+every query its data scope, and every change is audited inside one transaction."""
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import AdminIndexView, BaseView
+from flask_admin.actions import action
+from flask_admin.contrib.peewee import ModelView
+from flask_admin.contrib.peewee.ajax import QueryAjaxModelLoader
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from console import audit, rbac
+from console.db import db
+
+# element resource name -> Flask-Admin's flag attribute
+ELEMENTS = {"create": "can_create", "edit": "can_edit", "delete": "can_delete",
+            "export": "can_export"}
+ELEMENT_LABELS = {"create": _l("Create"), "edit": _l("Edit"), "delete": _l("Delete"),
+                  "export": _l("Export")}
+# Flask-Admin view function -> the element it needs (page access is checked for all of them)
+VIEW_ELEMENTS = {"create_view": "create", "edit_view": "edit", "delete_view": "delete",
+                 "export": "export"}
+
+
+class DomainError(ValueError):
+    """Raised by operations with a message fit to show; views flash it and change nothing."""
+
+
+class GuardMixin:
+    """Login, page and element checks for any console view. A typed URL the user may not use
+    answers 403; anonymous visitors go to the login page."""
+
+    elements: dict = {}  # extra element resources of a custom page: {name: label}
+
+    @property
+    def page_code(self):
+        return self.endpoint
+
+    def element_code(self, element):
+        return f"{self.endpoint}.{element}"
+
+    def is_accessible(self):
+        return current_user.is_authenticated and rbac.can(current_user, self.page_code)
+
+    def is_visible(self):
+        return False  # the sidebar is rendered from the database menu tree instead
+
+    def allowed(self, element):
+        return current_user.is_authenticated and rbac.can(current_user, self.element_code(element))
+
+    def _handle_view(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("security.login", next=request.full_path))
+        if not self.is_accessible():
+            abort(403)
+        element = VIEW_ELEMENTS.get(name) or self.view_elements().get(name)
+        if element and not self.element_enabled(element):
+            abort(403)
+        return None
+
+    def view_elements(self):
+        return {}
+
+    def element_enabled(self, element):
+        return self.allowed(element)
+
+    def declared_elements(self):
+        return dict(self.elements)
+
+
+class ConsolePage(GuardMixin, BaseView):
+    """A custom (non-model) console page."""
+
+    def view_elements(self):
+        return {name: name for name in self.elements}
+
+
+def _permission_flag(element):
+    attr = ELEMENTS[element]
+
+    def flag(self):
+        return getattr(self, f"supports_{element}") and self.allowed(element)
+    flag.__name__ = attr
+    return property(flag)
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """Ajax lookups see only the rows the user's data scope allows."""
+
+    def get_one(self, pk):
+        return rbac.scoped(self.model.select(), self.model, current_user).where(
+            self.model._meta.primary_key == pk).first()
+
+    def get_list(self, term, offset=0, limit=10):
+        query = rbac.scoped(self.model.select(), self.model, current_user)
+        if term:
+            condition = None
+            for field in self._cached_fields:
+                clause = field ** f"%{term}%"
+                condition = clause if condition is None else condition | clause
+            query = query.where(condition)
+        return list(query.offset(offset).limit(limit))
+
+
+class ConsoleModelView(GuardMixin, ModelView):
+    """Model pages. Subclasses declare `can_create = False` etc. as usual: such a flag says
+    what the page supports; whether this user may use it is decided per request."""
+
+    supports_create = True
+    supports_edit = True
+    supports_delete = False  # business records are never hard-deleted
+    supports_export = False
+    can_view_details = True
+    can_set_page_size = True
+    page_size = 20
+    action_disallowed_list = ["delete"]
+    rbac_sensitive = False  # True for models whose change must drop every worker's RBAC cache
+
+    can_create = _permission_flag("create")
+    can_edit = _permission_flag("edit")
+    can_delete = _permission_flag("delete")
+    can_export = _permission_flag("export")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for element, attr in ELEMENTS.items():
+            value = cls.__dict__.get(attr)
+            if isinstance(value, bool):
+                setattr(cls, f"supports_{element}", value)
+                setattr(cls, attr, _permission_flag(element))
+
+    # ---- authorization -------------------------------------------------------------------
+    def view_elements(self):
+        return {}
+
+    def declared_elements(self):
+        declared = {e: ELEMENT_LABELS[e] for e in ELEMENTS if getattr(self, f"supports_{e}")}
+        for name, text in self._actions:
+            if name != "delete":
+                declared[f"action.{name}"] = text
+        declared.update(self.elements)
+        return declared
+
+    def is_action_allowed(self, name):
+        if name == "delete":
+            return self.can_delete
+        return super().is_action_allowed(name) and self.allowed(f"action.{name}")
+
+    # ---- data scope: list, count, detail, edit, export, ajax and FK choices ---------------
+    def get_query(self):
+        return rbac.scoped(self.model.select(), self.model, current_user)
+
+    def get_one(self, id):
+        try:
+            pk = self.model._meta.primary_key.python_value(id)
+        except (TypeError, ValueError):
+            return None
+        return self.get_query().where(self.model._meta.primary_key == pk).first()
+
+    def _create_ajax_loader(self, name, options):
+        remote = getattr(self.model, name).rel_model
+        return ScopedAjaxLoader(name, remote, **options)
+
+    def create_form(self, obj=None):
+        return self._scope_choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._scope_choices(super().edit_form(obj))
+
+    def _scope_choices(self, form):
+        for field in form:
+            query = getattr(field, "query", None)
+            if query is not None and hasattr(query, "model"):
+                field.query = rbac.scoped(query, query.model, current_user)
+        return form
+
+    def search_placeholder(self):
+        return _("Search")
+
+    # ---- changes: one transaction, audited, domain errors shown --------------------------
+    def create_model(self, form):
+        return self._change(form, None)
+
+    def update_model(self, form, model):
+        return bool(self._change(form, model))
+
+    def _change(self, form, model):
+        is_created = model is None
+        try:
+            with db.atomic():
+                before = None if is_created else audit.snapshot(
+                    self.model.get_by_id(model._pk))
+                model = model if model is not None else self.model()
+                form.populate_obj(model)
+                self.on_model_change(form, model, is_created)
+                model.save(force_insert=is_created)
+                self.after_save(form, model, is_created)
+                audit.record("create" if is_created else "update", model, before,
+                             audit.snapshot(model))
+                if self.rbac_sensitive:
+                    rbac.bump()
+        except (DomainError, rbac.RbacError) as exc:
+            self._flash_error(exc, form)
+            return False
+        self.after_model_change(form, model, is_created)
+        return model
+
+    def after_save(self, form, model, is_created):
+        """Inside the transaction, after the row is saved: link tables, derived fields."""
+
+    def _flash_error(self, exc, form):
+        field = getattr(exc, "field", None)
+        message = getattr(exc, "message", None) or str(exc)
+        if field and field in form:
+            form[field].errors = list(form[field].errors) + [message]
+        flash(message, "error")
+
+    def delete_model(self, model):
+        try:
+            with db.atomic():
+                before = audit.snapshot(model)
+                self.on_model_delete(model)
+                model.delete_instance()
+                audit.record("delete", model, before, None)
+                if self.rbac_sensitive:
+                    rbac.bump()
+        except (DomainError, rbac.RbacError) as exc:
+            flash(getattr(exc, "message", str(exc)), "error")
+            return False
+        except Exception as exc:  # e.g. a foreign key still points here
+            flash(_("Cannot delete %(name)s: other records still use it (%(error)s).",
+                    name=str(model), error=str(exc)), "error")
+            return False
+        self.after_model_delete(model)
+        return True
+
+    @action("delete", _l("Delete"), _l("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        deleted = 0
+        for model in self.get_query().where(self.model._meta.primary_key.in_(ids)):
+            deleted += bool(self.delete_model(model))
+        if deleted:
+            flash(_("%(count)s records were deleted.", count=deleted), "success")
+
+
+class ReadOnlyView(ConsoleModelView):
+    can_create = False
+    can_edit = False
+    can_delete = False
+
+
+class ConsoleIndexView(AdminIndexView):
+    """The landing page: open to every signed-in staff member."""
+
+    def is_accessible(self):
+        return current_user.is_authenticated
+
+    def is_visible(self):
+        return False
+
+    def _handle_view(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("security.login", next=request.full_path))
+        return None

@@ -1,0 +1,282 @@
+"""System management: organizations, resources, permissions, roles, users, menus."""
+import re
+import uuid
+
+from flask import flash, request
+from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_security.utils import hash_password
+from markupsafe import Markup, escape
+from wtforms import PasswordField, SelectField
+from wtforms.validators import Optional
+
+from console import audit, rbac
+from console.db import db
+from console.models_system import (
+    DATA_SCOPES,
+    MenuItem,
+    Organization,
+    Permission,
+    Resource,
+    Role,
+    User,
+)
+from console.views.base import ConsoleModelView, DomainError, ReadOnlyView
+from console.views.labels import DATA_SCOPE_LABELS, LABELS, RESOURCE_KIND_LABELS
+from console.views.widgets import CheckboxTreeField
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+CATEGORY = _l("System")
+
+
+def _indent(depth, text):
+    return Markup("&nbsp;&nbsp;&nbsp;&nbsp;" * depth + str(escape(text)))
+
+
+class OrganizationView(ConsoleModelView):
+    rbac_sensitive = True
+    column_list = ["code", "name", "name_en", "kind", "parent", "sort", "is_active"]
+    column_default_sort = "path"
+    column_searchable_list = ["code", "name", "name_en"]
+    column_filters = ["kind", "is_active"]
+    column_labels = LABELS
+    form_columns = ["code", "name", "name_en", "kind", "parent", "sort", "is_active"]
+    form_choices = {"kind": [("platform", _l("Platform")), ("city", _l("City")),
+                             ("department", _l("Department")), ("team", _l("Team")),
+                             ("supplier", _l("Supplier"))]}
+    column_formatters = {"name": lambda v, c, m, n: _indent(m.path.count("/") - 2, m.name)}
+
+    def on_model_change(self, form, model, is_created):
+        rbac.check_tree_parent(Organization, None if is_created else model.id, model.parent_id)
+
+    def after_save(self, form, model, is_created):
+        rbac.rebuild_org_paths(Organization.get_by_id(model.id))
+
+
+class ResourceView(ReadOnlyView):
+    """Resources are registered from the code at start-up; here they are browsed."""
+    column_list = ["code", "name", "kind", "endpoint", "url", "is_active"]
+    column_default_sort = "code"
+    column_searchable_list = ["code", "name"]
+    column_filters = ["kind", "is_active"]
+    column_labels = LABELS
+    column_formatters = {"kind": lambda v, c, m, n: RESOURCE_KIND_LABELS.get(m.kind, m.kind)}
+
+
+def resource_tree():
+    rows = list(Resource.select().where(Resource.is_active == True)  # noqa: E712
+                .order_by(Resource.code))
+    children = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
+
+    def build(parent_id):
+        return [(r.id, f"{_(r.name)} · {r.code}", build(r.id)) for r in children.get(parent_id, [])]
+    return build(None)
+
+
+def permission_tree():
+    return [(p.id, f"{p.name} · {p.code}", [])
+            for p in Permission.select().order_by(Permission.code)]
+
+
+def role_choices():
+    return [(r.id, f"{r.title} · {r.name}", []) for r in Role.select().order_by(Role.id)]
+
+
+class LinkedSetMixin:
+    """A form field holding the ids of a link table, loaded on open and stored by an
+    RBAC operation after the row is saved."""
+    link_field = ""
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        form[self.link_field].load()
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        form[self.link_field].load()
+        if obj is not None and request.method == "GET":
+            form[self.link_field].data = self.linked_ids(obj)
+        return form
+
+
+class PermissionView(LinkedSetMixin, ConsoleModelView):
+    rbac_sensitive = True
+    link_field = "resources"
+    column_list = ["code", "name", "name_en", "description"]
+    column_searchable_list = ["code", "name"]
+    column_labels = LABELS
+    form_columns = ["code", "name", "name_en", "description"]
+    form_extra_fields = {"resources": CheckboxTreeField(_l("Resources"),
+                                                        tree_loader=resource_tree)}
+    can_delete = True
+    action_disallowed_list = []
+
+    def linked_ids(self, permission):
+        return [link.resource_id for link in permission.resource_links]
+
+    def after_save(self, form, model, is_created):
+        rbac.set_permission_resources(model, form.resources.data or [])
+
+
+class RoleView(LinkedSetMixin, ConsoleModelView):
+    rbac_sensitive = True
+    link_field = "permissions"
+    column_list = ["name", "title", "title_en", "data_scope", "description"]
+    column_searchable_list = ["name", "title"]
+    column_labels = dict(LABELS, name=_l("Role code"))
+    column_formatters = {"data_scope": lambda v, c, m, n: DATA_SCOPE_LABELS[m.data_scope]}
+    form_columns = ["name", "title", "title_en", "data_scope", "description"]
+    form_overrides = {"data_scope": SelectField}
+    form_args = {"data_scope": {"choices": [(s, DATA_SCOPE_LABELS[s]) for s in DATA_SCOPES]}}
+    form_extra_fields = {"permissions": CheckboxTreeField(_l("Permissions"),
+                                                          tree_loader=permission_tree)}
+
+    def linked_ids(self, role):
+        return [link.permission_id for link in role.permission_links]
+
+    def on_model_change(self, form, model, is_created):
+        model.name = (model.name or "").strip()
+        if not re.fullmatch(r"[a-z][a-z0-9_]{1,79}", model.name):
+            raise rbac.RbacError("name", _("A role code is 2–80 lowercase letters, digits or "
+                                           "underscores, starting with a letter."))
+        rbac.check_role_code(model.name, None if is_created else model.id)
+        if model.data_scope not in DATA_SCOPES:
+            raise rbac.RbacError("data_scope", _("Unknown data scope."))
+
+    def after_save(self, form, model, is_created):
+        rbac.set_role_permissions(model, form.permissions.data or [])
+
+
+class UserView(LinkedSetMixin, ConsoleModelView):
+    rbac_sensitive = True
+    link_field = "roles"
+    column_list = ["email", "username", "full_name", "phone", "organization", "active",
+                   "last_login_at", "locked_until"]
+    column_searchable_list = ["email", "username", "phone", "full_name"]
+    column_filters = ["active", Organization.name, Organization.code]
+    column_labels = LABELS
+    column_details_exclude_list = ["password", "fs_uniquifier"]
+    form_columns = ["email", "username", "phone", "full_name", "organization", "active",
+                    "locale"]
+    form_choices = {"locale": [("", _l("Default")), ("zh_Hans_CN", "中文"), ("en", "English")]}
+    form_extra_fields = {
+        "roles": CheckboxTreeField(_l("Roles"), tree_loader=role_choices),
+        "new_password": PasswordField(_l("New password"), validators=[Optional()],
+                                      description=_l("Leave empty to keep the password.")),
+    }
+    form_ajax_refs = {"organization": {"fields": ["code", "name"], "page_size": 10}}
+
+    def get_query(self):
+        return super().get_query().where(User.is_deleted == False)  # noqa: E712
+
+    def linked_ids(self, user):
+        return [link.role_id for link in user.roles]
+
+    def on_model_change(self, form, model, is_created):
+        if not model.organization_id:
+            raise DomainError(_("Organization: every user belongs to one organization."))
+        if model.phone and not MOBILE.match(model.phone):
+            raise DomainError(_("Mobile: %(phone)s is not a mainland mobile number.",
+                                phone=model.phone))
+        model.phone = model.phone or None
+        model.username = model.username or None
+        password = form.new_password.data
+        if is_created and not password:
+            raise DomainError(_("New password: a new user needs a password."))
+        if password:
+            if len(password) < 8:
+                raise DomainError(_("New password: at least 8 characters."))
+            model.password = hash_password(password)
+        if is_created:
+            model.fs_uniquifier = uuid.uuid4().hex
+
+    def after_save(self, form, model, is_created):
+        rbac.set_user_roles(model, form.roles.data or [])
+
+    @action("deactivate", _l("Deactivate"), _l("Deactivate the selected accounts?"))
+    def action_deactivate(self, ids):
+        count = 0
+        with db.atomic():
+            for user in self.get_query().where(User.id.in_(ids), User.active == True):  # noqa: E712,E501
+                User.update(active=False).where(User.id == user.id).execute()
+                audit.record("deactivate", user, {"active": True}, {"active": False})
+                count += 1
+            rbac.bump()
+        flash(_("%(count)s accounts deactivated.", count=count), "success")
+
+    @action("unlock", _l("Unlock"), _l("Unlock the selected accounts?"))
+    def action_unlock(self, ids):
+        from console import accounts
+        users = list(self.get_query().where(User.id.in_(ids), User.locked_until.is_null(False)))
+        for user in users:
+            accounts.unlock(user)
+        flash(_("%(count)s accounts unlocked.", count=len(users)), "success")
+
+
+def _menu_depth(item):
+    depth, current = 0, item
+    while current.parent_id and depth < 50:
+        depth += 1
+        current = current.parent
+    return depth
+
+
+class MenuView(ConsoleModelView):
+    rbac_sensitive = True
+    column_list = ["title", "title_en", "icon", "resource", "sort", "is_hidden"]
+    column_default_sort = [("parent", False), ("sort", False)]
+    column_searchable_list = ["title", "title_en"]
+    column_filters = ["is_hidden"]
+    column_labels = LABELS
+    column_formatters = {
+        "title": lambda v, c, m, n: _indent(_menu_depth(m), m.title),
+        "resource": lambda v, c, m, n: m.resource.code if m.resource_id else "",
+    }
+    form_columns = ["parent", "title", "title_en", "icon", "sort", "resource", "is_hidden"]
+    form_args = {"resource": {"query": Resource.select().where(Resource.kind == "page")}}
+    can_delete = True
+    action_disallowed_list = []
+
+    def on_model_change(self, form, model, is_created):
+        rbac.check_tree_parent(MenuItem, None if is_created else model.id, model.parent_id)
+        if model.resource_id and model.resource.kind != "page":
+            raise rbac.RbacError("resource", _("A menu node links to a page resource."))
+
+    def on_model_delete(self, model):
+        if MenuItem.select().where(MenuItem.parent == model.id).exists():
+            raise DomainError(_("Move or delete the children of %(title)s first.",
+                                title=model.title))
+
+    @action("hide", _l("Hide"), None)
+    def action_hide(self, ids):
+        self._set_hidden(ids, True)
+
+    @action("show", _l("Show"), None)
+    def action_show(self, ids):
+        self._set_hidden(ids, False)
+
+    def _set_hidden(self, ids, hidden):
+        with db.atomic():
+            for item in self.get_query().where(MenuItem.id.in_(ids)):
+                MenuItem.update(is_hidden=hidden).where(MenuItem.id == item.id).execute()
+                audit.record("update", item, {"is_hidden": item.is_hidden},
+                             {"is_hidden": hidden})
+            rbac.bump()
+        flash(_("Menu updated."), "success")
+
+
+def register(admin):
+    admin.add_view(OrganizationView(Organization, name=_l("Organizations"), category=CATEGORY,
+                                    endpoint="organizations"))
+    admin.add_view(UserView(User, name=_l("Users"), category=CATEGORY, endpoint="users"))
+    admin.add_view(RoleView(Role, name=_l("Roles"), category=CATEGORY, endpoint="roles"))
+    admin.add_view(PermissionView(Permission, name=_l("Permissions"), category=CATEGORY,
+                                  endpoint="permissions"))
+    admin.add_view(ResourceView(Resource, name=_l("Resources"), category=CATEGORY,
+                                endpoint="resources"))
+    admin.add_view(MenuView(MenuItem, name=_l("Menus"), category=CATEGORY, endpoint="menus"))
+

@@ -1,0 +1,52 @@
+"""Form widgets: a nested checkbox tree for choosing resources or permissions."""
+from markupsafe import Markup, escape
+from wtforms import SelectMultipleField
+from wtforms.widgets import html_params
+
+
+class CheckboxTreeWidget:
+    """Renders `field.tree` — [(value, label, children)] — as nested checkbox lists; checking a
+    node checks its children (console.js), unchecking leaves them to the user."""
+
+    def __call__(self, field, **kwargs):
+        selected = {str(v) for v in (field.data or [])}
+        return Markup(f'<div class="checkbox-tree" {html_params(id=field.id)}>'
+                      f'{self._level(field, field.tree, selected)}</div>')
+
+    def _level(self, field, nodes, selected):
+        if not nodes:
+            return ""
+        items = []
+        for value, label, children in nodes:
+            box_id = f"{field.id}-{value}"
+            checked = " checked" if str(value) in selected else ""
+            items.append(
+                f'<li><div class="form-check"><input class="form-check-input" type="checkbox" '
+                f'name="{escape(field.name)}" value="{escape(value)}" id="{box_id}"{checked}>'
+                f'<label class="form-check-label" for="{box_id}">{escape(label)}</label></div>'
+                f'{self._level(field, children, selected)}</li>')
+        return f'<ul class="list-unstyled pl-3">{"".join(items)}</ul>'
+
+
+class CheckboxTreeField(SelectMultipleField):
+    """Multiple choice over a tree; values are integer ids. Unknown ids are refused by the
+    operation that stores them, with a message naming them."""
+    widget = CheckboxTreeWidget()
+
+    def __init__(self, label=None, validators=None, tree_loader=None, **kwargs):
+        super().__init__(label, validators, coerce=int, **kwargs)
+        self.tree_loader = tree_loader
+        self.tree = []
+
+    def load(self):
+        self.tree = self.tree_loader() if self.tree_loader else []
+        self.choices = list(_flatten(self.tree))
+
+    def pre_validate(self, form):
+        """Ids are checked by the operation, so a stale id gets a clear domain error."""
+
+
+def _flatten(nodes):
+    for value, label, children in nodes:
+        yield value, label
+        yield from _flatten(children)
