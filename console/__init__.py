@@ -24,7 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     i18n.compile_catalogues()
     babel.init_app(app, locale_selector=i18n.select_locale,
-                   default_translation_directories=str(i18n.TRANSLATIONS),
+                   default_translation_directories=";".join(i18n.catalogue_dirs()),
                    default_timezone=app.config["CONSOLE_TIMEZONE"])
     csrf.init_app(app)
 

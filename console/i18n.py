@@ -11,9 +11,16 @@ from console.config import LOCALES, setting
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 
+def catalogue_dirs():
+    """One catalogue per area (translations/<area>/<locale>/LC_MESSAGES/messages.po);
+    Flask-Babel merges them."""
+    return sorted(str(d) for d in TRANSLATIONS.iterdir() if d.is_dir() and not
+                  d.name.startswith("_"))
+
+
 def compile_catalogues():
     """Compile each .po to .mo when the .mo is missing or older (fresh clones carry no .mo)."""
-    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+    for po_path in TRANSLATIONS.glob("*/*/LC_MESSAGES/messages.po"):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue

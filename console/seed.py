@@ -30,6 +30,11 @@ def load(name):
     return json.loads((SEED / name).read_text(encoding="utf-8"))
 
 
+def area_files():
+    """seed_data/areas/<area>.json: each area's permissions, menus and role grants."""
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(SEED.glob("areas/*.json"))]
+
+
 def load_reference():
     with db.atomic():
         _organizations()
@@ -54,7 +59,9 @@ def _organizations():
 
 
 def _permissions():
-    for row in load("permissions.json"):
+    rows = load("permissions.json") + [p for area in area_files()
+                                       for p in area.get("permissions", [])]
+    for row in rows:
         permission, _ = Permission.get_or_create(
             code=row["code"], defaults={"name": row["name"], "name_en": row["name_en"]})
         held = {link.resource_id for link in permission.resource_links}
@@ -65,11 +72,15 @@ def _permissions():
 
 
 def _roles():
+    grants = {}
+    for area in area_files():
+        for role_code, codes in area.get("role_permissions", {}).items():
+            grants.setdefault(role_code, []).extend(codes)
     for row in load("roles.json"):
         role, _ = Role.get_or_create(name=row["name"], defaults={
             "title": row["title"], "title_en": row["title_en"], "data_scope": row["data_scope"]})
         held = {link.permission_id for link in role.permission_links}
-        for code in row["permissions"]:
+        for code in row["permissions"] + grants.get(row["name"], []):
             permission = Permission.get(Permission.code == code)
             if permission.id not in held:
                 RolePermission.create(role=role, permission=permission)
@@ -87,6 +98,11 @@ def _menus():
                                        sort=sort * 10, resource=resource)
             place(node.get("children", []), item)
     place(load("menus.json"), None)
+    for area in area_files():
+        for branch in area.get("menus", []):
+            parent = MenuItem.get_or_none(MenuItem.key == branch["under"]) \
+                if branch.get("under") else None
+            place(branch["nodes"], parent)
 
 
 def _templates():
