@@ -11,6 +11,11 @@ def _ensure_current():
         raise click.ClickException("the schema is outdated: run `flask --app run init-db` first")
 
 
+def demo_steps():
+    """Each area's demo generator, in dependency order: step(orders, seed, scale, echo)."""
+    return []
+
+
 def init_app(app):
     @app.cli.command("init-db")
     def init_db():
@@ -40,14 +45,16 @@ def init_app(app):
     @app.cli.command("demo")
     @click.option("--orders", default=0, show_default=True, help="number of demo orders")
     @click.option("--seed", "seed_value", default=1, show_default=True)
-    def demo(orders, seed_value):
+    @click.option("--scale", default=1.0, show_default=True,
+                  help="size of the people/catalogue demo (tests use a small fraction)")
+    def demo(orders, seed_value, scale):
         """Reference data and one demo user per role (people and orders in later areas)."""
         with db.connection_context():
             _ensure_current()
             seed.load_reference()
             seed.demo_users()
-            for step in current_app.extensions.get("console_demo_steps", []):
-                step(orders=orders, seed=seed_value, echo=click.echo)
+            for step in demo_steps():
+                step(orders=orders, seed=seed_value, scale=scale, echo=click.echo)
         click.echo("demo logins (password for all: %s):" % seed.DEMO_PASSWORD)
         for row in seed.load("demo_users.json"):
             click.echo(f"  {row['role']:<17} {row['email']:<24} {row['username']}")

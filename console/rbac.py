@@ -111,25 +111,32 @@ def can(user, code):
 def scope_condition(model, user):
     """A WHERE expression limiting `model` to what `user` may see, or None for no limit.
 
-    Models opt in with `scope_org` (name of the FK to Organization, or an expression) and
-    `scope_owner` (name of the FK to User that marks "own records")."""
+    Models opt in with `scope_org` (name of the FK to Organization, or a tuple of names: a row
+    is visible when any of them is in scope) and `scope_owner` (name of the FK to User that
+    marks "own records")."""
     grants = grants_for(user)
-    org_field = getattr(model, "scope_org", None)
+    org_fields = getattr(model, "scope_org", None)
     owner_field = getattr(model, "scope_owner", None)
-    if grants.scope == "all" or (org_field is None and owner_field is None):
+    if isinstance(org_fields, str):
+        org_fields = (org_fields,)
+    if grants.scope == "all" or (not org_fields and owner_field is None):
         return None
-    if grants.scope == "own":
-        if owner_field is None:
-            return getattr(model, org_field) == grants.org_id if org_field else None
+    if grants.scope == "own" and owner_field is not None:
         return getattr(model, owner_field) == grants.user_id
-    if org_field is None:
+    if not org_fields:
         return getattr(model, owner_field) == grants.user_id
-    column = getattr(model, org_field)
-    if grants.scope == "org":
-        return column == grants.org_id
+    if grants.scope in ("org", "own"):
+        return _any(getattr(model, f) == grants.org_id for f in org_fields)
     subtree = Organization.select(Organization.id).where(
         Organization.path.startswith(grants.org_path))
-    return column.in_(subtree)
+    return _any(getattr(model, f).in_(subtree) for f in org_fields)
+
+
+def _any(conditions):
+    combined = None
+    for condition in conditions:
+        combined = condition if combined is None else (combined | condition)
+    return combined
 
 
 def scoped(query, model, user):
