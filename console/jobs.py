@@ -38,7 +38,7 @@ def acquire_lease(name="scheduler", holder=None, seconds=LEASE_SECONDS, now=None
         JobLease.insert(name=name, holder="", expires_at=now).on_conflict_ignore().execute()
         taken = JobLease.update(holder=holder, expires_at=expires).where(
             (JobLease.name == name)
-            & ((JobLease.holder == holder) | (JobLease.expires_at < now))).execute()
+            & ((JobLease.holder == holder) | (JobLease.expires_at <= now))).execute()
     return bool(taken)
 
 
