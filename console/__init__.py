@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
                 template_folder=str(ROOT / "templates"), static_folder="static")
     app.config.update(build_config(app.instance_path, config))
     open_database(app.config["CONSOLE_DATABASE_URL"])
+    rbac.forget()
 
     i18n.compile_catalogues()
     babel.init_app(app, locale_selector=i18n.select_locale,
@@ -28,10 +29,11 @@ def create_app(config: dict | None = None) -> Flask:
                    default_timezone=app.config["CONSOLE_TIMEZONE"])
     csrf.init_app(app)
 
-    from console import security, views, web
+    from console import api, security, views, web
     security.init_app(app)
     views.init_app(app)
     web.init_app(app)
+    api.init_app(app)
     _install_request_hooks(app)
 
     from console import cli
@@ -54,10 +56,12 @@ def _install_request_hooks(app):
                            f"{migrations.LATEST}: run `flask --app run init-db`.")
                 return jsonify({"error": {"code": "schema_outdated", "message": message}}), 503
         g.rbac_version = rbac.refresh_if_stale()
-        user = current_user if current_user and current_user.is_authenticated else None
+        # the real user, not the proxy: the audit actor must outlive the request
+        user = current_user._get_current_object() if current_user.is_authenticated else None
         acting_as(user, request.remote_addr or "")
 
     @app.teardown_request
     def close_connection(exc):
+        acting_as(None)  # work after the request (CLI, jobs, tests) is not this user's
         if g.get("opened_db") and not db.is_closed():
             db.close()

@@ -18,6 +18,7 @@ DEFAULTS = {
     "CONSOLE_SMS_CODE_MINUTES": 10,
     "CONSOLE_CHECK_SCHEMA": True,
     "CONSOLE_UPLOAD_DIR": None,
+    "CONSOLE_UPLOAD_MAX_BYTES": 5 * 1024 * 1024,  # licence photos, qualification documents
     "CONSOLE_PAGE_SIZE": 20,
 }
 LOCALES = ("zh_Hans_CN", "en")

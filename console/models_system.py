@@ -109,8 +109,16 @@ class User(BaseModel, UserMixin):
     locked_until = DateTimeField(null=True)
     is_deleted = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow, index=True)  # the sync API's cursor
 
     scope_org, scope_owner = "organization", "id"
+    NOT_A_CHANGE = {"last_login_at", "current_login_at", "last_login_ip", "current_login_ip",
+                    "login_count", "locked_until", "updated_at"}
+
+    def save(self, *args, **kwargs):
+        if self._dirty - self.NOT_A_CHANGE:  # logins are not changes an outside system syncs
+            self.updated_at = utcnow()
+        return super().save(*args, **kwargs)
 
     def __str__(self):
         return self.full_name or self.username or self.email

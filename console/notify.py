@@ -38,7 +38,7 @@ class ConsoleChannel(Channel):
 CHANNELS = {c.name: c for c in (SandboxSmsChannel(), ConsoleChannel())}
 
 
-def render_template(code, locale, **values):
+def render_template(code, locale, /, **values):  # "code" may be a placeholder too
     template = (MessageTemplate.get_or_none(code=code, locale=locale)
                 or MessageTemplate.get_or_none(code=code, locale="zh_Hans_CN"))
     if template is None:

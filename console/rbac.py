@@ -7,10 +7,11 @@ import fnmatch
 import threading
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from peewee import JOIN, fn
 
 from console import audit
-from console.db import db
+from console.db import db, utcnow
 from console.models_system import (
     DATA_SCOPES,
     MenuItem,
@@ -67,6 +68,14 @@ def bump(reason=""):
 def stored_version():
     row = RbacVersion.get_or_none(RbacVersion.id == 1)
     return row.version if row else 0
+
+
+def forget():
+    """Drop this process's cache: a new app may point at another database."""
+    with _lock:
+        _cache["version"] = None
+        _cache["grants"].clear()
+        _cache["menus"].clear()
 
 
 def refresh_if_stale():
@@ -190,7 +199,8 @@ def set_permission_resources(permission, resource_ids):
         if resource_ids else set()
     missing = resource_ids - found
     if missing:
-        raise RbacError("resources", f"resource(s) {sorted(missing)} do not exist")
+        raise RbacError("resources", _l("Resources: %(ids)s do not exist.",
+                                        ids=", ".join(map(str, sorted(missing)))))
     with db.atomic():
         before = sorted(r.resource.code for r in permission.resource_links)
         PermissionResource.delete().where(PermissionResource.permission == permission).execute()
@@ -208,8 +218,8 @@ def set_role_permissions(role, permission_ids):
     found = {p.id for p in Permission.select(Permission.id).where(
         Permission.id.in_(permission_ids))} if permission_ids else set()
     if permission_ids - found:
-        raise RbacError("permissions", f"permission(s) {sorted(permission_ids - found)} "
-                                       "do not exist")
+        raise RbacError("permissions", _l("Permissions: %(ids)s do not exist.", ids=", ".join(
+            map(str, sorted(permission_ids - found)))))
     with db.atomic():
         before = sorted(link.permission.code for link in role.permission_links)
         RolePermission.delete().where(RolePermission.role == role).execute()
@@ -223,11 +233,30 @@ def set_role_permissions(role, permission_ids):
             bump()
 
 
-def set_user_roles(user, role_ids):
+def check_grantable(actor, roles):
+    """Nobody hands out more than they hold: only a super administrator grants the super
+    administrator role, and nobody grants a data scope wider than their own."""
+    grants = grants_for(actor)
+    for role in roles:
+        if role.name == SUPER_ROLE and not grants.is_super:
+            raise RbacError("roles", _l("Roles: only a super administrator may grant "
+                                        "%(role)s.", role=role.name))
+        if SCOPE_RANK[role.data_scope] > SCOPE_RANK[grants.scope]:
+            raise RbacError("roles", _l("Roles: %(role)s sees more data than your own data "
+                                        "scope allows.", role=role.name))
+
+
+def set_user_roles(user, role_ids, actor=None):
+    """Replace the user's roles; with `actor`, roles the actor could not grant are refused
+    (roles the user already has may stay)."""
     role_ids = {int(i) for i in role_ids}
     found = {r.id for r in Role.select(Role.id).where(Role.id.in_(role_ids))} if role_ids else set()
     if role_ids - found:
-        raise RbacError("roles", f"role(s) {sorted(role_ids - found)} do not exist")
+        raise RbacError("roles", _l("Roles: %(ids)s do not exist.",
+                                    ids=", ".join(map(str, sorted(role_ids - found)))))
+    if actor is not None:
+        held = {link.role_id for link in user.roles}
+        check_grantable(actor, Role.select().where(Role.id.in_(role_ids - held)))
     with db.atomic():
         before = sorted(link.role.name for link in user.roles)
         UserRoles.delete().where(UserRoles.user == user).execute()
@@ -237,6 +266,7 @@ def set_user_roles(user, role_ids):
         after = sorted(r.name for r in Role.select().where(Role.id.in_(role_ids)))
         if before != after:
             audit.record("set_roles", user, {"roles": before}, {"roles": after})
+            User.update(updated_at=utcnow()).where(User.id == user.id).execute()  # for sync
             bump()
 
 
@@ -245,7 +275,7 @@ def check_role_code(code, role_id=None):
     if role_id:
         clash = clash.where(Role.id != role_id)
     if clash.exists():
-        raise RbacError("name", f"role code {code!r} already exists")
+        raise RbacError("name", _l("Role code: %(code)s already exists.", code=code.strip()))
 
 
 def check_tree_parent(model, node_id, parent_id, field="parent"):
@@ -254,13 +284,14 @@ def check_tree_parent(model, node_id, parent_id, field="parent"):
     current = parent_id
     while current:
         if node_id is not None and current == node_id:
-            raise RbacError(field, "a node cannot be moved under itself or its own descendant")
+            raise RbacError(field, _l("Parent: a node cannot be moved under itself or its "
+                                      "own descendant."))
         if current in seen:
-            raise RbacError(field, "the tree already contains a cycle")
+            raise RbacError(field, _l("Parent: the tree already contains a cycle."))
         seen.add(current)
         row = model.get_or_none(model.id == current)
         if row is None:
-            raise RbacError(field, f"parent {current} does not exist")
+            raise RbacError(field, _l("Parent: %(id)s does not exist.", id=current))
         current = row.parent_id
 
 

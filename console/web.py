@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from console import accounts, migrations
 from console.config import LOCALES
@@ -22,6 +23,7 @@ from console.models_system import User
 from console.security import CAPTCHA_SESSION_KEY
 
 bp = Blueprint("web", __name__)
+ERROR_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found"}
 
 
 @bp.route("/healthz")
@@ -68,7 +70,8 @@ def recover():
         phone = request.form.get("phone", "").strip()
         try:
             accounts.send_reset_code(phone, current_app.secret_key, _locale_now(),
-                                     current_app.config["CONSOLE_SMS_CODE_MINUTES"])
+                                     current_app.config["CONSOLE_SMS_CODE_MINUTES"],
+                                     ip=request.remote_addr or "")
         except accounts.AccountError as exc:
             flash(str(exc.message), "error")
             return render_template("security/recover.html", step="phone", phone=phone), 422
@@ -101,8 +104,8 @@ def _locale_now():
 
 def _error_page(status, title, message):
     if request.path.startswith("/api/"):
-        return jsonify({"error": {"code": {403: "forbidden", 404: "not_found"}.get(
-            status, "error"), "message": message}}), status
+        code = ERROR_CODES.get(status, "error")
+        return jsonify({"error": {"code": code, "message": message}}), status
     return render_template("errors/error.html", status=status, title=title,
                            message=message), status
 
@@ -120,6 +123,12 @@ def init_app(app):
     @app.errorhandler(404)
     def not_found(exc):
         return _error_page(404, _("Not found"), _("This page or record does not exist."))
+
+    @app.errorhandler(CSRFError)
+    def form_expired(exc):
+        return _error_page(400, _("The form has expired"),
+                           _("The page was open too long or was sent from somewhere else. "
+                             "Go back, reload the page and try again."))
 
 
 def install_context(app):

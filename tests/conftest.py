@@ -1,56 +1,25 @@
 """Fixtures: a fresh database per test (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
 the app and client on it, and helpers to log in as a seeded role."""
 import os
-import re
 import shutil
 import uuid
-from urllib.parse import urlparse, urlunparse
 
 import pytest
+from testkit import (  # noqa: F401  (re-exported for older imports)
+    BACKENDS,
+    PASSWORD,
+    UPLOADS,
+    StrictUndefined,
+    _build_template,
+    _pg_exec,
+    _pg_url,
+    _templates,
+    csrf_token,
+    login,
+)
 
 from console import create_app
 from console.db import db
-
-BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
-PASSWORD = "Demo@2026"
-_templates = {}
-
-
-def _pg_exec(sql):
-    """Run one statement outside any transaction (CREATE/DROP DATABASE need that)."""
-    import psycopg2
-    parsed = urlparse(os.environ["TEST_DATABASE_URL"])
-    conn = psycopg2.connect(host=parsed.hostname, port=parsed.port or 5432,
-                            user=parsed.username, password=parsed.password,
-                            dbname=parsed.path.lstrip("/") or "postgres")
-    conn.autocommit = True
-    try:
-        conn.cursor().execute(sql)
-    finally:
-        conn.close()
-
-
-def _pg_url(base, name):
-    return urlunparse(urlparse(base)._replace(path=f"/{name}"))
-
-
-def _build_template(backend, tmp_root):
-    """Migrate and seed once per backend; each test then gets a cheap copy."""
-    if backend == "sqlite":
-        path = tmp_root / "template.db"
-        url = f"sqlite:///{path}"
-    else:
-        name = f"console_tmpl_{uuid.uuid4().hex[:10]}"
-        _pg_exec(f'CREATE DATABASE "{name}"')
-        url = _pg_url(os.environ["TEST_DATABASE_URL"], name)
-    app = create_app({"CONSOLE_DATABASE_URL": url, "TESTING": True})
-    runner = app.test_cli_runner()
-    for args in (["init-db"], ["demo"]):
-        result = runner.invoke(args=args)
-        assert result.exit_code == 0, result.output
-    db.close()
-    db.obj.close() if db.obj else None
-    return path if backend == "sqlite" else name
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -85,8 +54,9 @@ def app_config():
 
 @pytest.fixture
 def app(database_url, app_config):
-    app = create_app({"CONSOLE_DATABASE_URL": database_url, "TESTING": True, **app_config})
-    app.jinja_env.undefined = __import__("jinja2").StrictUndefined
+    app = create_app({"CONSOLE_DATABASE_URL": database_url, "TESTING": True,
+                      "CONSOLE_UPLOAD_DIR": str(UPLOADS), **app_config})
+    app.jinja_env.undefined = StrictUndefined
     with db.connection_context():
         yield app
     db.close()
@@ -95,19 +65,6 @@ def app(database_url, app_config):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def csrf_token(client, path="/login"):
-    page = client.get(path)
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def login(client, identity, password=PASSWORD, **extra):
-    token = csrf_token(client)
-    return client.post("/login", data={"identity": identity, "password": password,
-                                       "csrf_token": token, **extra})
 
 
 @pytest.fixture

@@ -8,9 +8,12 @@ from flask_admin.contrib.peewee.ajax import QueryAjaxModelLoader
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from peewee import IntegerField
+from wtforms import SelectField
 
 from console import audit, rbac
 from console.db import db
+from console.errors import DomainError
 
 # element resource name -> Flask-Admin's flag attribute
 ELEMENTS = {"create": "can_create", "edit": "can_edit", "delete": "can_delete",
@@ -20,10 +23,6 @@ ELEMENT_LABELS = {"create": _l("Create"), "edit": _l("Edit"), "delete": _l("Dele
 # Flask-Admin view function -> the element it needs (page access is checked for all of them)
 VIEW_ELEMENTS = {"create_view": "create", "edit_view": "edit", "delete_view": "delete",
                  "export": "export"}
-
-
-class DomainError(ValueError):
-    """Raised by operations with a message fit to show; views flash it and change nothing."""
 
 
 class GuardMixin:
@@ -133,6 +132,26 @@ class ConsoleModelView(GuardMixin, ModelView):
     def view_elements(self):
         return {}
 
+    def _handle_view(self, name, **kwargs):
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        # Flask-Admin silently redirects a refused action; a typed one answers 403 here.
+        if name == "action_view" and not self.is_action_allowed(request.form.get("action")):
+            abort(403)
+        # An id outside the user's scope is a 404, not Flask-Admin's redirect with a flash:
+        # the record does not exist for this user (Flask-Admin #1739).
+        if name in ("edit_view", "details_view") and request.args.get("id") is not None \
+                and self.get_one(request.args["id"]) is None:
+            abort(404)
+        return None
+
+    def element_enabled(self, element):
+        """An element the page does not support is refused even for the super administrator."""
+        if element in ELEMENTS and not getattr(self, f"supports_{element}"):
+            return False
+        return self.allowed(element)
+
     def declared_elements(self):
         declared = {e: ELEMENT_LABELS[e] for e in ELEMENTS if getattr(self, f"supports_{e}")}
         for name, text in self._actions:
@@ -151,8 +170,9 @@ class ConsoleModelView(GuardMixin, ModelView):
         return rbac.scoped(self.model.select(), self.model, current_user)
 
     def get_one(self, id):
-        try:
-            pk = self.model._meta.primary_key.python_value(id)
+        field = self.model._meta.primary_key
+        try:  # a malformed id is "not found", not a database error (PostgreSQL refuses it)
+            pk = int(id) if isinstance(field, IntegerField) else field.python_value(id)
         except (TypeError, ValueError):
             return None
         return self.get_query().where(self.model._meta.primary_key == pk).first()
@@ -173,6 +193,21 @@ class ConsoleModelView(GuardMixin, ModelView):
             if query is not None and hasattr(query, "model"):
                 field.query = rbac.scoped(query, query.model, current_user)
         return form
+
+    def scaffold_form(self):
+        """Flask-Admin's peewee converter ignores `column_labels` and `form_choices`: form
+        labels come from the translated column labels, choices become select boxes."""
+        args = {name: dict(opts) for name, opts in (self.form_args or {}).items()}
+        overrides = dict(self.form_overrides or {})
+        labels, choices = self.column_labels or {}, getattr(self, "form_choices", None) or {}
+        for name in self.model._meta.fields:
+            if name in labels:
+                args.setdefault(name, {}).setdefault("label", labels[name])
+            if name in choices:
+                overrides.setdefault(name, SelectField)
+                args.setdefault(name, {}).setdefault("choices", choices[name])
+        self.form_args, self.form_overrides = args, overrides
+        return super().scaffold_form()
 
     def search_placeholder(self):
         return _("Search")
@@ -210,7 +245,7 @@ class ConsoleModelView(GuardMixin, ModelView):
 
     def _flash_error(self, exc, form):
         field = getattr(exc, "field", None)
-        message = getattr(exc, "message", None) or str(exc)
+        message = str(getattr(exc, "message", None) or exc)  # lazy text shows under the field too
         if field and field in form:
             form[field].errors = list(form[field].errors) + [message]
         flash(message, "error")

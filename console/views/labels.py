@@ -1,10 +1,11 @@
 """Translatable labels for model columns and form fields, shared by every console view."""
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 LABELS = {
     "id": _l("ID"), "code": _l("Code"), "name": _l("Name"), "name_en": _l("English name"),
     "title": _l("Title (Chinese)"), "title_en": _l("Title (English)"),
-    "kind": _l("Kind"), "parent": _l("Parent"), "path": _l("Path"), "sort": _l("Order"),
+    "kind": _l("Kind"), "parent": _l("Parent"), "path": _l("Path"), "sort": _l("Sort order"),
     "is_active": _l("Active"), "active": _l("Active"), "description": _l("Description"),
     "endpoint": _l("Endpoint"), "url": _l("URL"), "data_scope": _l("Data scope"),
     "email": _l("Email"), "username": _l("Account name"), "phone": _l("Mobile"),
@@ -25,6 +26,8 @@ LABELS = {
     "next_attempt_at": _l("Next attempt"), "last_error": _l("Last error"),
     "sent_at": _l("Sent at"), "outbox": _l("Outbox message"),
     "resource.code": _l("Page"), "parent.title": _l("Parent"),
+    "permission_count": _l("Permissions"), "user_count": _l("Users"),
+    "resource_count": _l("Resources"), "role_count": _l("Roles"),
 }
 
 DATA_SCOPE_LABELS = {
@@ -33,3 +36,8 @@ DATA_SCOPE_LABELS = {
 }
 RESOURCE_KIND_LABELS = {"menu": _l("Menu"), "page": _l("Page"), "element": _l("Button/action"),
                         "api": _l("API")}
+
+
+def localized(text, text_en):
+    """A name stored in Chinese with an English twin: the twin when the page is in English."""
+    return text_en if text_en and str(get_locale()) == "en" else text

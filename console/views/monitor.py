@@ -16,7 +16,7 @@ TEMPLATE_FIELDS = {"password_reset_sms": {"code", "minutes"}}
 LOGIN_REASONS = {"ok": _l("Signed in"), "bad_password": _l("Wrong password"),
                  "no_user": _l("Unknown account"), "captcha": _l("Wrong captcha"),
                  "locked": _l("Locked"), "ip_throttled": _l("Too many from this IP"),
-                 "refused": _l("Refused")}
+                 "refused": _l("Refused"), "reset_code": _l("SMS code requested")}
 
 
 def _json_block(view, context, model, name):

@@ -4,27 +4,34 @@ import uuid
 
 from flask import flash, request
 from flask_admin.actions import action
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_security.utils import hash_password
 from markupsafe import Markup, escape
+from peewee import fn
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Optional
+from wtfpeewee.fields import SelectQueryField
 
 from console import audit, rbac
-from console.db import db
+from console.db import db, utcnow
 from console.models_system import (
     DATA_SCOPES,
     MenuItem,
     Organization,
     Permission,
+    PermissionResource,
     Resource,
     Role,
+    RolePermission,
     User,
+    UserRoles,
 )
 from console.views.base import ConsoleModelView, DomainError, ReadOnlyView
-from console.views.labels import DATA_SCOPE_LABELS, LABELS, RESOURCE_KIND_LABELS
-from console.views.widgets import CheckboxTreeField
+from console.views.labels import DATA_SCOPE_LABELS, LABELS, RESOURCE_KIND_LABELS, localized
+from console.views.widgets import CheckboxTreeField, Required
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 CATEGORY = _l("System")
@@ -32,6 +39,35 @@ CATEGORY = _l("System")
 
 def _indent(depth, text):
     return Markup("&nbsp;&nbsp;&nbsp;&nbsp;" * depth + str(escape(text)))
+
+
+def _count_of(link_field, owner_field, *conditions):
+    """A correlated COUNT of link rows per listed row, selected next to the row itself."""
+    link = link_field.model
+    query = link.select(fn.COUNT(link._meta.primary_key)).where(link_field == owner_field)
+    for condition in conditions:
+        query = query.where(condition)
+    return query
+
+
+def local_time(value):
+    """A stored UTC time in the platform time zone, to the minute."""
+    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+
+
+def _account_state(user):
+    icon = "fa-check-circle text-success" if user.active else "fa-ban text-muted"
+    title = _("Active") if user.active else _("Inactive")
+    state = Markup('<i class="fa %s" title="%s"></i>') % (icon, title)
+    if user.locked_until and user.locked_until > utcnow():
+        state += Markup(' <span class="badge badge-warning">%s</span>') % _(
+            "Locked until %(time)s", time=local_time(user.locked_until))
+    return state
+
+
+def _badges(names):
+    return Markup("".join(f'<span class="badge badge-info mr-1">{escape(n)}</span>'
+                          for n in names))
 
 
 class OrganizationView(ConsoleModelView):
@@ -45,13 +81,25 @@ class OrganizationView(ConsoleModelView):
     form_choices = {"kind": [("platform", _l("Platform")), ("city", _l("City")),
                              ("department", _l("Department")), ("team", _l("Team")),
                              ("supplier", _l("Supplier"))]}
-    column_formatters = {"name": lambda v, c, m, n: _indent(m.path.count("/") - 2, m.name)}
+    column_choices = form_choices
+    column_formatters = {
+        "name": lambda v, c, m, n: _indent(m.path.count("/") - 2, m.name),
+        "parent": lambda v, c, m, n: localized(m.parent.name, m.parent.name_en)
+        if m.parent_id else "",
+    }
+    column_formatters_export = {"parent": column_formatters["parent"]}
+    can_export = True
 
     def on_model_change(self, form, model, is_created):
         rbac.check_tree_parent(Organization, None if is_created else model.id, model.parent_id)
+        if is_created and not model.parent_id and rbac.grants_for(current_user).scope != "all":
+            # a new root would fall outside the creator's own data scope
+            raise rbac.RbacError("parent", _("Parent: choose an organization inside your "
+                                             "data scope."))
 
     def after_save(self, form, model, is_created):
         rbac.rebuild_org_paths(Organization.get_by_id(model.id))
+        model.path = Organization.get_by_id(model.id).path  # the audit's "after" shows it
 
 
 class ResourceView(ReadOnlyView):
@@ -61,10 +109,13 @@ class ResourceView(ReadOnlyView):
     column_searchable_list = ["code", "name"]
     column_filters = ["kind", "is_active"]
     column_labels = LABELS
-    column_formatters = {"kind": lambda v, c, m, n: RESOURCE_KIND_LABELS.get(m.kind, m.kind)}
+    column_formatters = {"kind": lambda v, c, m, n: RESOURCE_KIND_LABELS.get(m.kind, m.kind),
+                         "name": lambda v, c, m, n: _(m.name)}
 
 
 def resource_tree():
+    """Pages grouped and ordered like the sidebar, each with its buttons, actions and exports;
+    then pages outside the menu, then the app API."""
     rows = list(Resource.select().where(Resource.is_active == True)  # noqa: E712
                 .order_by(Resource.code))
     children = {}
@@ -73,16 +124,58 @@ def resource_tree():
 
     def build(parent_id):
         return [(r.id, f"{_(r.name)} · {r.code}", build(r.id)) for r in children.get(parent_id, [])]
-    return build(None)
+
+    sections, place = _menu_places()
+    groups, other, api = {}, [], []
+    for node, row in zip(build(None), children.get(None, []), strict=True):
+        if row.id in place:
+            groups.setdefault(place[row.id][0], []).append((place[row.id][1], node))
+        else:
+            (api if row.kind == "api" else other).append(node)
+    tree = [(None, localized(top.title, top.title_en), [node for _rank, node in sorted(nodes)])
+            for top in sections if (nodes := groups.get(top.id))]
+    tree += [(None, label, nodes) for label, nodes in ((_("Pages outside the menu"), other),
+                                                       (_("App API"), api)) if nodes]
+    return tree
+
+
+def _menu_places():
+    """The top-level menu nodes in order, and {page resource id: (top node id, rank)} in the
+    sidebar's depth-first order."""
+    items = list(MenuItem.select().order_by(MenuItem.sort, MenuItem.id))
+    kids = {}
+    for item in items:
+        kids.setdefault(item.parent_id, []).append(item)
+    place = {}
+
+    def walk(item, top):
+        if item.resource_id:
+            place.setdefault(item.resource_id, (top.id, len(place)))
+        for kid in kids.get(item.id, []):
+            walk(kid, top)
+    for top in kids.get(None, []):
+        walk(top, top)
+    return kids.get(None, []), place
 
 
 def permission_tree():
-    return [(p.id, f"{p.name} · {p.code}", [])
+    return [(p.id, f"{localized(p.name, p.name_en)} · {p.code}", [])
             for p in Permission.select().order_by(Permission.code)]
 
 
 def role_choices():
-    return [(r.id, f"{r.title} · {r.name}", []) for r in Role.select().order_by(Role.id)]
+    return [(r.id, f"{localized(r.title, r.title_en)} · {r.name}", [])
+            for r in Role.select().order_by(Role.id)]
+
+
+def role_names_by_user(user_ids):
+    """{user id: [role names in the page's language]} in one query, for a page of users."""
+    names = {uid: [] for uid in user_ids}
+    links = (UserRoles.select(UserRoles.user, Role.title, Role.title_en).join(Role)
+             .where(UserRoles.user.in_(list(user_ids))).order_by(Role.id)) if user_ids else []
+    for link in links:
+        names[link.user_id].append(localized(link.role.title, link.role.title_en))
+    return names
 
 
 class LinkedSetMixin:
@@ -106,14 +199,19 @@ class LinkedSetMixin:
 class PermissionView(LinkedSetMixin, ConsoleModelView):
     rbac_sensitive = True
     link_field = "resources"
-    column_list = ["code", "name", "name_en", "description"]
-    column_searchable_list = ["code", "name"]
+    column_list = ["code", "name", "name_en", "resource_count", "role_count", "description"]
+    column_searchable_list = ["code", "name", "name_en"]
     column_labels = LABELS
     form_columns = ["code", "name", "name_en", "description"]
     form_extra_fields = {"resources": CheckboxTreeField(_l("Resources"),
                                                         tree_loader=resource_tree)}
     can_delete = True
     action_disallowed_list = []
+
+    def get_query(self):
+        return super().get_query().select_extend(
+            _count_of(PermissionResource.permission, Permission.id).alias("resource_count"),
+            _count_of(RolePermission.permission, Permission.id).alias("role_count"))
 
     def linked_ids(self, permission):
         return [link.resource_id for link in permission.resource_links]
@@ -125,8 +223,9 @@ class PermissionView(LinkedSetMixin, ConsoleModelView):
 class RoleView(LinkedSetMixin, ConsoleModelView):
     rbac_sensitive = True
     link_field = "permissions"
-    column_list = ["name", "title", "title_en", "data_scope", "description"]
-    column_searchable_list = ["name", "title"]
+    column_list = ["name", "title", "title_en", "data_scope", "permission_count", "user_count",
+                   "description"]
+    column_searchable_list = ["name", "title", "title_en"]
     column_labels = dict(LABELS, name=_l("Role code"))
     column_formatters = {"data_scope": lambda v, c, m, n: DATA_SCOPE_LABELS[m.data_scope]}
     form_columns = ["name", "title", "title_en", "data_scope", "description"]
@@ -135,11 +234,17 @@ class RoleView(LinkedSetMixin, ConsoleModelView):
     form_extra_fields = {"permissions": CheckboxTreeField(_l("Permissions"),
                                                           tree_loader=permission_tree)}
 
+    def get_query(self):
+        live_users = User.select(User.id).where(User.is_deleted == False)  # noqa: E712
+        return super().get_query().select_extend(
+            _count_of(RolePermission.role, Role.id).alias("permission_count"),
+            _count_of(UserRoles.role, Role.id, UserRoles.user.in_(live_users)).alias("user_count"))
+
     def linked_ids(self, role):
         return [link.permission_id for link in role.permission_links]
 
     def on_model_change(self, form, model, is_created):
-        model.name = (model.name or "").strip()
+        model.name = (model.name or "").strip().lower()
         if not re.fullmatch(r"[a-z][a-z0-9_]{1,79}", model.name):
             raise rbac.RbacError("name", _("A role code is 2–80 lowercase letters, digits or "
                                            "underscores, starting with a letter."))
@@ -154,12 +259,27 @@ class RoleView(LinkedSetMixin, ConsoleModelView):
 class UserView(LinkedSetMixin, ConsoleModelView):
     rbac_sensitive = True
     link_field = "roles"
-    column_list = ["email", "username", "full_name", "phone", "organization", "active",
-                   "last_login_at", "locked_until"]
+    column_list = ["email", "username", "full_name", "phone", "organization", "roles", "active",
+                   "last_login_at"]
+    column_export_list = column_list + ["locked_until", "created_at"]
     column_searchable_list = ["email", "username", "phone", "full_name"]
     column_filters = ["active", Organization.name, Organization.code]
     column_labels = LABELS
     column_details_exclude_list = ["password", "fs_uniquifier"]
+    column_formatters = {
+        "organization": lambda v, c, m, n: localized(m.organization.name, m.organization.name_en),
+        "roles": lambda v, c, m, n: _badges(UserView.role_names(m)),
+        "active": lambda v, c, m, n: _account_state(m),
+        "last_login_at": lambda v, c, m, n: local_time(m.last_login_at),
+    }
+    column_formatters_export = {
+        "organization": column_formatters["organization"],
+        "last_login_at": column_formatters["last_login_at"],
+        "locked_until": lambda v, c, m, n: local_time(m.locked_until),
+        "created_at": lambda v, c, m, n: local_time(m.created_at),
+        "roles": lambda v, c, m, n: ", ".join(UserView.role_names(m)),
+    }
+    can_export = True
     form_columns = ["email", "username", "phone", "full_name", "organization", "active",
                     "locale"]
     form_choices = {"locale": [("", _l("Default")), ("zh_Hans_CN", "中文"), ("en", "English")]}
@@ -168,10 +288,28 @@ class UserView(LinkedSetMixin, ConsoleModelView):
         "new_password": PasswordField(_l("New password"), validators=[Optional()],
                                       description=_l("Leave empty to keep the password.")),
     }
-    form_ajax_refs = {"organization": {"fields": ["code", "name"], "page_size": 10}}
+    form_ajax_refs = {"organization": {"fields": ["code", "name", "name_en"], "page_size": 10}}
+    form_args = {"organization": {"validators": [
+        Required(_l("Every user belongs to one organization: choose it."))]}}
 
     def get_query(self):
         return super().get_query().where(User.is_deleted == False)  # noqa: E712
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        if isinstance(rows, list):  # a list page: load the page's roles and orgs in 2 queries
+            names = role_names_by_user({u.id for u in rows})
+            orgs = {o.id: o for o in Organization.select().where(
+                Organization.id.in_({u.organization_id for u in rows}))} if rows else {}
+            for user in rows:
+                user.role_names_cache = names[user.id]
+                user.organization = orgs[user.organization_id]
+        return count, rows
+
+    @staticmethod
+    def role_names(user):
+        cached = getattr(user, "role_names_cache", None)
+        return cached if cached is not None else role_names_by_user({user.id})[user.id]
 
     def linked_ids(self, user):
         return [link.role_id for link in user.roles]
@@ -195,13 +333,16 @@ class UserView(LinkedSetMixin, ConsoleModelView):
             model.fs_uniquifier = uuid.uuid4().hex
 
     def after_save(self, form, model, is_created):
-        rbac.set_user_roles(model, form.roles.data or [])
+        rbac.set_user_roles(model, form.roles.data or [], actor=current_user)
 
     @action("deactivate", _l("Deactivate"), _l("Deactivate the selected accounts?"))
     def action_deactivate(self, ids):
         count = 0
+        if str(current_user.id) in {str(i) for i in ids}:
+            flash(_("You cannot deactivate your own account."), "error")
         with db.atomic():
-            for user in self.get_query().where(User.id.in_(ids), User.active == True):  # noqa: E712,E501
+            for user in self.get_query().where(User.id.in_(ids), User.id != current_user.id,
+                                               User.active == True):  # noqa: E712
                 User.update(active=False).where(User.id == user.id).execute()
                 audit.record("deactivate", user, {"active": True}, {"active": False})
                 count += 1
@@ -211,7 +352,7 @@ class UserView(LinkedSetMixin, ConsoleModelView):
     @action("unlock", _l("Unlock"), _l("Unlock the selected accounts?"))
     def action_unlock(self, ids):
         from console import accounts
-        users = list(self.get_query().where(User.id.in_(ids), User.locked_until.is_null(False)))
+        users = list(self.get_query().where(User.id.in_(ids), User.locked_until > utcnow()))
         for user in users:
             accounts.unlock(user)
         flash(_("%(count)s accounts unlocked.", count=len(users)), "success")
@@ -234,10 +375,16 @@ class MenuView(ConsoleModelView):
     column_labels = LABELS
     column_formatters = {
         "title": lambda v, c, m, n: _indent(_menu_depth(m), m.title),
-        "resource": lambda v, c, m, n: m.resource.code if m.resource_id else "",
+        "resource": lambda v, c, m, n: f"{_(m.resource.name)} · {m.resource.code}"
+        if m.resource_id else "",
     }
     form_columns = ["parent", "title", "title_en", "icon", "sort", "resource", "is_hidden"]
-    form_args = {"resource": {"query": Resource.select().where(Resource.kind == "page")}}
+    # a plain query select: wtf-peewee's default FK field cannot take a narrowed query
+    form_overrides = {"resource": SelectQueryField}
+    form_args = {"resource": {
+        "query": Resource.select().where(Resource.kind == "page", Resource.is_active == True)  # noqa: E712,E501
+        .order_by(Resource.code),
+        "allow_blank": True, "get_label": lambda r: f"{_(r.name)} · {r.code}"}}
     can_delete = True
     action_disallowed_list = []
 

@@ -1,12 +1,14 @@
 """Form widgets: a nested checkbox tree for choosing resources or permissions."""
 from markupsafe import Markup, escape
 from wtforms import SelectMultipleField
+from wtforms.validators import StopValidation
 from wtforms.widgets import html_params
 
 
 class CheckboxTreeWidget:
     """Renders `field.tree` — [(value, label, children)] — as nested checkbox lists; checking a
-    node checks its children (console.js), unchecking leaves them to the user."""
+    node checks its children (console.js), unchecking leaves them to the user. A node whose
+    value is None is a heading that folds its children (no checkbox of its own)."""
 
     def __call__(self, field, **kwargs):
         selected = {str(v) for v in (field.data or [])}
@@ -18,6 +20,11 @@ class CheckboxTreeWidget:
             return ""
         items = []
         for value, label, children in nodes:
+            if value is None:
+                items.append(f'<li><details open><summary class="font-weight-bold">'
+                             f'{escape(label)}</summary>'
+                             f'{self._level(field, children, selected)}</details></li>')
+                continue
             box_id = f"{field.id}-{value}"
             checked = " checked" if str(value) in selected else ""
             items.append(
@@ -45,8 +52,26 @@ class CheckboxTreeField(SelectMultipleField):
     def pre_validate(self, form):
         """Ids are checked by the operation, so a stale id gets a clear domain error."""
 
+    def populate_obj(self, obj, name):
+        """Never copied onto the model (User.roles is a backref): the view's after_save stores
+        the ids through an RBAC operation."""
+
 
 def _flatten(nodes):
     for value, label, children in nodes:
-        yield value, label
+        if value is not None:
+            yield value, label
         yield from _flatten(children)
+
+
+class Required:
+    """InputRequired with a message of our own, replacing the field's generic errors. The
+    message is rendered to text here: Flask-Admin's form template skips lazy strings."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        if not field.raw_data or not field.raw_data[0]:
+            field.errors[:] = []
+            raise StopValidation(str(self.message))

@@ -19,7 +19,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "Demo@2026"
 TIMEOUT_MS = 10_000
-DEMO_ARGS = ["--scale", "0.1"]  # people and catalogue; add "--orders", "N" when a story needs them
+DEMO_ARGS = ["--scale", "0.1", "--orders", "400"]  # people, catalogue and demo orders
 E2E_DIR = Path(__file__).resolve().parent
 
 
