@@ -1,0 +1,104 @@
+"""The butler app: the task hall of my city, grab, refuse, and the moves of a task I serve
+(pick up, arrive at the shop, return the car; towing and designated-driving trips)."""
+from flask_babel import gettext as _
+
+from console import orders
+from console.api import errors, iso, route
+from console.api import schema as s
+from console.api.orders import (
+    ORDER_DETAIL,
+    SUMMARY_FIELDS,
+    get_visible_order,
+    order_detail,
+    order_summaries,
+)
+from console.api.schema import N_
+from console.models_orders import Order
+from console.order_states import HALL_STATES
+
+PAGE_SIZE, MAX_PAGE = 20, 100
+BUTLER_ADVANCES = ("pick_up", "arrive", "return_car", "depart", "finish_tow", "start_trip",
+                   "end_trip")
+
+TASK_FIELDS = dict(SUMMARY_FIELDS, **{
+    "grab_deadline": s.timestamp(null=True, description="after this the dispatcher assigns"),
+    "bonus_fen": s.money(description="extra pay after refusals or a timeout"),
+    "butler_fee_fen": s.money(),
+})
+TASK = s.component("Task", s.obj(TASK_FIELDS, required=TASK_FIELDS))
+TASK_PAGE = s.page_of(TASK, "TaskPage")
+TASK_QUERY = s.obj({
+    "cursor": s.string(20, pattern=r"^[0-9]+$", description="`next_cursor` of the last page"),
+    "limit": s.integer(minimum=1, maximum=MAX_PAGE, description=f"default {PAGE_SIZE}"),
+})
+ADVANCE = s.obj({
+    "action": s.string(enum=BUTLER_ADVANCES),
+    "note": s.string(500),
+    "final_fen": s.money(description="finish_tow: the towing price"),
+    "distance_m": s.integer(minimum=0, maximum=2_000_000,
+                            description="end_trip: metres driven (the fare follows)"),
+}, required=("action",))
+
+
+def butler_of(user):
+    butler = orders.butler_of(user)
+    if butler is None:
+        raise errors.forbidden()
+    return butler
+
+
+def hall_task(user, order_id):
+    """A task of my city by id, whatever its state now: grabbing one that was just taken
+    answers 409 (overtaken), not 404; another city's task stays unseen (404)."""
+    butler = butler_of(user)
+    order = Order.get_or_none(Order.id == order_id, Order.city == butler.city_id,
+                              Order.needs_butler == True)  # noqa: E712
+    if order is None:
+        raise errors.not_found(_("No order %(id)s among the orders you can see.", id=order_id))
+    return order, butler
+
+
+@route("/tasks", "GET", resource="api.tasks.list", tag="butler", query=TASK_QUERY,
+       responses={200: TASK_PAGE}, summary=N_("Open tasks in my city, oldest first"))
+def list_tasks(user, query):
+    butler = butler_of(user)
+    limit = query.get("limit", PAGE_SIZE)
+    rows = Order.select().where(Order.status.in_(sorted(HALL_STATES)), Order.butler.is_null(),
+                                Order.city == butler.city_id)
+    if query.get("cursor"):
+        rows = rows.where(Order.id > int(query["cursor"]))
+    rows = list(rows.order_by(Order.id).limit(limit + 1))
+    page = rows[:limit]
+    items = [dict(summary, grab_deadline=iso(o.grab_deadline), bonus_fen=o.bonus_fen,
+                  butler_fee_fen=o.butler_fee_fen)
+             for summary, o in zip(order_summaries(page), page, strict=True)]
+    return {"items": items,
+            "next_cursor": str(page[-1].id) if len(rows) > limit else None}
+
+
+@route("/tasks/<int:order_id>/grab", "POST", resource="api.tasks.grab", tag="butler",
+       responses={200: ORDER_DETAIL}, errors=(409,), summary=N_("Grab a task (first wins)"))
+def grab_task(user, order_id):
+    order, butler = hall_task(user, order_id)
+    orders.grab(order, butler)
+    return order_detail(order, user)
+
+
+@route("/tasks/<int:order_id>/refuse", "POST", resource="api.tasks.refuse", tag="butler",
+       body=s.obj({"reason": s.string(500, min_length=1)}, required=("reason",)),
+       responses={200: ORDER_DETAIL}, errors=(409,),
+       summary=N_("Refuse a task given to me (it goes back to the hall)"))
+def refuse_task(user, order_id, body):
+    order = get_visible_order(user, order_id)
+    orders.refuse(order, user, body["reason"])
+    return order_detail(order, user)
+
+
+@route("/tasks/<int:order_id>/advance", "POST", resource="api.tasks.advance", tag="butler",
+       body=ADVANCE, responses={200: ORDER_DETAIL}, errors=(409,),
+       summary=N_("Move my task on: picked up, at the shop, returned, trip steps"))
+def advance_task(user, order_id, body):
+    order = get_visible_order(user, order_id)
+    inputs = {k: v for k, v in body.items() if k not in ("action", "note")}
+    orders.advance(order, body["action"], user, body.get("note", ""), **inputs)
+    return order_detail(order, user)
