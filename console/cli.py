@@ -2,7 +2,7 @@
 import click
 from flask import current_app
 
-from console import jobs, migrations, rbac, seed
+from console import catalogue_demo, demo_orders, jobs, migrations, people_demo, rbac, seed
 from console.db import db
 
 
@@ -13,7 +13,7 @@ def _ensure_current():
 
 def demo_steps():
     """Each area's demo generator, in dependency order: step(orders, seed, scale, echo)."""
-    return []
+    return [people_demo.demo_step, catalogue_demo.demo_step, demo_orders.demo_step]
 
 
 def init_app(app):

@@ -5,12 +5,13 @@ import os
 import socket
 import time
 
-from console import notify
+from console import notify, people
 from console.db import db, utcnow
 from console.models_system import JobLease
 
 JOBS = {
     "outbox": (notify.deliver_pending, 10),  # name: (function, every N seconds)
+    "certifications": (people.expire_certifications, 3600),  # expiry and reminders
 }
 LEASE_SECONDS = 60
 

@@ -3,6 +3,9 @@ each in its own transaction; running it again changes nothing."""
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate  # noqa: F401
 
 from console.db import db, is_postgres
+from console.models_catalogue import CATALOGUE_MODELS
+from console.models_orders import ORDER_MODELS
+from console.models_people import PEOPLE_MODELS
 from console.models_system import SYSTEM_MODELS, SchemaVersion
 
 
@@ -11,11 +14,27 @@ def migrator():
 
 
 def add_column_if_missing(model, field_name):
-    """For later migrations: add a model's column unless an earlier create already made it."""
+    """For later migrations: add a model's column unless an earlier create already made it.
+
+    The column is added NULLable and back-filled. On SQLite a NOT NULL constraint would make
+    peewee rebuild the table (drop + recreate), and with foreign keys on, dropping the old table
+    cascades into every referencing row — so SQLite keeps the column NULLable; PostgreSQL
+    gets the constraint in place."""
     columns = {c.name for c in db.get_columns(model._meta.table_name)}
     field = model._meta.fields[field_name]
-    if field.column_name not in columns:
-        migrate(migrator().add_column(model._meta.table_name, field.column_name, field))
+    if field.column_name in columns:
+        return
+    table = model._meta.table_name
+    was_null, field.null = field.null, True
+    try:
+        migrate(migrator().add_column(table, field.column_name, field))
+    finally:
+        field.null = was_null
+    default = field.default() if callable(field.default) else field.default
+    if default is not None:
+        model.update({field: default}).where(field.is_null()).execute()
+    if not was_null and is_postgres():
+        migrate(migrator().add_not_null(table, field.column_name))
 
 
 def _create(models):
@@ -24,9 +43,21 @@ def _create(models):
     return apply
 
 
+def _user_updated_at():
+    from console.models_system import User
+    add_column_if_missing(User, "updated_at")
+    User._schema.create_indexes(safe=True)
+
+
 # (version, name, function). Append only; never edit an applied migration.
 MIGRATIONS = [
     (1, "system: organizations, RBAC, users, menus, audit, messaging", _create(SYSTEM_MODELS)),
+    (2, "people: customers, vehicles, butlers, suppliers, car models, reviews",
+     _create(PEOPLE_MODELS)),
+    (3, "catalogue: service items, pricing rules", _create(CATALOGUE_MODELS)),
+    (4, "orders: orders, events, lines, appointments, progress, follow-ups, complaints",
+     _create(ORDER_MODELS)),
+    (5, "system: users.updated_at, the sync API's cursor", _user_updated_at),
 ]
 
 LATEST = MIGRATIONS[-1][0]

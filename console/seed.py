@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask_security.utils import hash_password
 
-from console import rbac
+from console import catalogue, people_demo, rbac
 from console.db import db
 from console.models_system import (
     MenuItem,
@@ -42,6 +42,8 @@ def load_reference():
         _roles()
         _menus()
         _templates()
+        catalogue.load_default_rules(load("pricing_rules.json"))
+        people_demo.load_car_models(load("car_models.json"))
         rbac.bump("seed")
 
 

@@ -5,10 +5,10 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from console.views import monitor, system
+from console.views import catalogue, monitor, orders, people, system
 from console.views.base import ConsoleIndexView, ConsoleModelView, GuardMixin
 
-AREAS = [system, monitor]
+AREAS = [system, monitor, people, catalogue, orders]
 
 
 def init_app(app):
