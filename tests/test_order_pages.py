@@ -204,7 +204,8 @@ def test_rendering_a_page_runs_the_same_few_queries_for_twenty_rows_as_for_two(
     original = db.obj.execute_sql
 
     def counting(sql, params=None, *args, **kwargs):
-        counted.append(sql)
+        if not sql.startswith("FETCH"):  # batches of one PostgreSQL cursor: one query
+            counted.append(sql)
         return original(sql, params, *args, **kwargs)
     page_of(client, "/admin/orders/")  # warm the per-process caches (RBAC grants, menus)
     monkeypatch.setattr(db.obj, "execute_sql", counting)
