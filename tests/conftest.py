@@ -1,8 +1,5 @@
 """Fixtures: a fresh database per test (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
 the app and client on it, and helpers to log in as a seeded role."""
-import os
-import shutil
-import uuid
 
 import pytest
 from testkit import (  # noqa: F401  (re-exported for older imports)
@@ -15,10 +12,11 @@ from testkit import (  # noqa: F401  (re-exported for older imports)
     _pg_url,
     _templates,
     csrf_token,
+    database_copy,
     login,
+    make_app,
 )
 
-from console import create_app
 from console.db import db
 
 
@@ -34,16 +32,8 @@ def backend(request, tmp_path_factory):
 
 @pytest.fixture
 def database_url(backend, tmp_path):
-    if backend == "sqlite":
-        path = tmp_path / "console.db"
-        shutil.copy(_templates["sqlite"], path)
-        yield f"sqlite:///{path}"
-        return
-    name = f"console_test_{uuid.uuid4().hex[:10]}"
-    _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{_templates["postgres"]}"')
-    yield _pg_url(os.environ["TEST_DATABASE_URL"], name)
-    db.close()
-    _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with database_copy(backend, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -54,9 +44,7 @@ def app_config():
 
 @pytest.fixture
 def app(database_url, app_config):
-    app = create_app({"CONSOLE_DATABASE_URL": database_url, "TESTING": True,
-                      "CONSOLE_UPLOAD_DIR": str(UPLOADS), **app_config})
-    app.jinja_env.undefined = StrictUndefined
+    app = make_app(database_url, **app_config)
     with db.connection_context():
         yield app
     db.close()

@@ -8,14 +8,11 @@ directly (no password hashing, so fast), and orders in any state for table tests
 test runs in a transaction undone at its end — for tests that need no second connection.
 """
 import datetime as dt
-import os
-import shutil
 import uuid
 from contextlib import contextmanager
 
 import testkit
 
-from console import create_app
 from console.db import db, utcnow
 from console.models_catalogue import ServiceItem, ServiceItemPart
 from console.models_orders import Order
@@ -156,20 +153,11 @@ def reload(order):
 
 def shared_database(backend, tmp_path_factory):
     """Generator for a module-scoped fixture: an app on a private copy of the template."""
-    if backend == "sqlite":
-        path = tmp_path_factory.mktemp("orders_shared") / "console.db"
-        shutil.copy(testkit._templates["sqlite"], path)
-        url = f"sqlite:///{path}"
-    else:
-        name = f"console_orders_{uuid.uuid4().hex[:10]}"
-        testkit._pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{testkit._templates[backend]}"')
-        url = testkit._pg_url(os.environ["TEST_DATABASE_URL"], name)
-    app = create_app({"CONSOLE_DATABASE_URL": url, "TESTING": True})
-    with db.connection_context():
-        yield app
-    db.close()
-    if backend != "sqlite":
-        testkit._pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with testkit.database_copy(backend, tmp_path_factory.mktemp("orders_shared")) as url:
+        app = testkit.make_app(url)
+        with db.connection_context():
+            yield app
+        db.close()
 
 
 @contextmanager

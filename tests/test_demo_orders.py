@@ -4,12 +4,11 @@ the weekly, seasonal and growth patterns the charts are meant to show."""
 import collections
 import datetime as dt
 import random
-import uuid
 
 import pytest
 import testkit
 
-from console import create_app, demo_orders
+from console import demo_orders
 from console.db import db, utcnow
 from console.demo_order_paths import daily_counts, placed_times
 from console.models_orders import (
@@ -32,22 +31,13 @@ COUNT = 300
 @pytest.fixture(scope="module")
 def demo(backend, tmp_path_factory):
     """A private copy of the template with COUNT demo orders; the tests only read it."""
-    if backend == "sqlite":
-        path = tmp_path_factory.mktemp("demo_orders") / "console.db"
-        testkit.shutil.copy(testkit._templates["sqlite"], path)
-        url = f"sqlite:///{path}"
-    else:
-        name = f"console_demo_orders_{uuid.uuid4().hex[:10]}"
-        testkit._pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{testkit._templates[backend]}"')
-        url = testkit._pg_url(testkit.os.environ["TEST_DATABASE_URL"], name)
-    app = create_app({"CONSOLE_DATABASE_URL": url, "TESTING": True})
-    with db.connection_context(), app.app_context():
-        messages = []
-        made = demo_orders.generate(COUNT, seed=5, echo=messages.append)
-        yield {"made": made, "messages": messages, "now": utcnow()}
-    db.close()
-    if backend != "sqlite":
-        testkit._pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with testkit.database_copy(backend, tmp_path_factory.mktemp("demo_orders")) as url:
+        app = testkit.make_app(url)
+        with db.connection_context(), app.app_context():
+            messages = []
+            made = demo_orders.generate(COUNT, seed=5, echo=messages.append)
+            yield {"made": made, "messages": messages, "now": utcnow()}
+        db.close()
 
 
 def histories():

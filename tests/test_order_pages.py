@@ -5,7 +5,6 @@ rolled back."""
 import datetime as dt
 import html
 import re
-import uuid
 
 import pytest
 import testkit
@@ -13,7 +12,7 @@ from flask_security.utils import hash_password
 from order_factories import World, make_user, org, rolled_back
 from peewee import fn
 
-from console import create_app, demo_orders, orders, rbac
+from console import demo_orders, orders, rbac
 from console.db import db
 from console.models_orders import Order, OrderEvent
 from console.models_people import Customer, Supplier, Vehicle
@@ -24,25 +23,14 @@ PASSWORD = testkit.PASSWORD
 
 @pytest.fixture(scope="module")
 def shared_app(backend, tmp_path_factory):
-    if backend == "sqlite":
-        path = tmp_path_factory.mktemp("order_pages") / "console.db"
-        testkit.shutil.copy(testkit._templates["sqlite"], path)
-        url = f"sqlite:///{path}"
-    else:
-        name = f"console_order_pages_{uuid.uuid4().hex[:10]}"
-        testkit._pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{testkit._templates[backend]}"')
-        url = testkit._pg_url(testkit.os.environ["TEST_DATABASE_URL"], name)
-    app = create_app({"CONSOLE_DATABASE_URL": url, "TESTING": True,
-                      "CONSOLE_LOGIN_CAPTCHA": False})
-    app.jinja_env.undefined = testkit.StrictUndefined
-    with db.connection_context():
-        with app.app_context():
-            demo_orders.generate(300, seed=11, echo=lambda *a: None)
-            app.password_hash = hash_password(PASSWORD)
-        yield app
-    db.close()
-    if backend != "sqlite":
-        testkit._pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with testkit.database_copy(backend, tmp_path_factory.mktemp("order_pages")) as url:
+        app = testkit.make_app(url, CONSOLE_LOGIN_CAPTCHA=False)
+        with db.connection_context():
+            with app.app_context():
+                demo_orders.generate(300, seed=11, echo=lambda *a: None)
+                app.password_hash = hash_password(PASSWORD)
+            yield app
+        db.close()
 
 
 @pytest.fixture

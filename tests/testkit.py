@@ -7,6 +7,7 @@ import re
 import shutil
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -39,6 +40,32 @@ def _pg_exec(sql):
 
 def _pg_url(base, name):
     return urlunparse(urlparse(base)._replace(path=f"/{name}"))
+
+
+@contextmanager
+def database_copy(backend, directory):
+    """A private copy of the backend's migrated and seeded template; yields its URL and drops
+    the copy afterwards."""
+    if backend == "sqlite":
+        path = Path(directory) / "console.db"
+        shutil.copy(_templates["sqlite"], path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"console_test_{uuid.uuid4().hex[:10]}"
+    _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{_templates[backend]}"')
+    try:
+        yield _pg_url(os.environ["TEST_DATABASE_URL"], name)
+    finally:
+        db.close()
+        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_app(url, **config):
+    """The app on `url` as tests use it: uploads outside the repository, strict templates."""
+    app = create_app({"CONSOLE_DATABASE_URL": url, "TESTING": True,
+                      "CONSOLE_UPLOAD_DIR": str(UPLOADS), **config})
+    app.jinja_env.undefined = StrictUndefined
+    return app
 
 
 def _build_template(backend, tmp_root):
