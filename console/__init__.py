@@ -46,12 +46,17 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _install_request_hooks(app):
+    schema_seen_current = []  # per app: once current, the check is skipped
+
     @app.before_request
     def open_connection():
         g.opened_db = db.connect(reuse_if_open=True)
-        if app.config["CONSOLE_CHECK_SCHEMA"] and request.endpoint not in ("healthz", "static"):
+        if (app.config["CONSOLE_CHECK_SCHEMA"] and not schema_seen_current
+                and request.endpoint not in ("healthz", "static")):
             version = migrations.current_version()
-            if version != migrations.LATEST:
+            if version == migrations.LATEST:
+                schema_seen_current.append(True)  # schemas only move forward: stop asking
+            else:
                 message = (f"Database schema is at version {version}, this code needs "
                            f"{migrations.LATEST}: run `flask --app run init-db`.")
                 return jsonify({"error": {"code": "schema_outdated", "message": message}}), 503
