@@ -6,10 +6,11 @@ from flask_babel import Babel
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
-from console import i18n, migrations, rbac
-from console.audit import acting_as
+from console import i18n, migrations
 from console.config import build_config
 from console.db import db, open_database
+from console.system import rbac
+from console.system.audit import acting_as
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()

@@ -2,8 +2,12 @@
 import click
 from flask import current_app
 
-from console import catalogue_demo, demo_orders, jobs, migrations, people_demo, rbac, seed
+from console import jobs, migrations
+from console.catalogue import demo as catalogue_demo
 from console.db import db
+from console.orders import demo as demo_orders
+from console.people import demo as people_demo
+from console.system import rbac, seed
 
 
 def _ensure_current():

@@ -51,8 +51,8 @@ KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None,
             "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
 SOURCE_DIRS = ("console", "reports", "templates")
 SYSTEM_FILES = tuple(f"console/{name}.py" for name in (
-    "__init__", "accounts", "audit", "cli", "config", "db", "i18n", "jobs", "migrations",
-    "models", "models_system", "notify", "rbac", "security", "seed", "web")) + tuple(
+    "__init__", "cli", "config", "db", "errors", "i18n", "jobs", "migrations", "models",
+    "security", "web")) + ("console/system/*", "console/common/*") + tuple(
     f"console/views/{name}.py" for name in (
         "__init__", "base", "labels", "monitor", "system", "widgets")) + (
     "templates/admin/*", "templates/security/*", "templates/errors/*")
@@ -109,9 +109,8 @@ def translated(locale="zh_Hans_CN"):
 
 def area_of(path):
     """The area a source file belongs to: the foundation's files are the system area's;
-    otherwise views/<area>.py, models_<area>.py, <area>.py, console/<area>/..., templates/
-    .../<area>/x.html (a guess from the name, for listing; any area's catalogue may hold a
-    message)."""
+    otherwise console/<area>/..., views/<area>.py, templates/<area>/x.html (a guess from the
+    name, for listing; any area's catalogue may hold a message)."""
     if any(PurePosixPath(path).match(pattern) for pattern in SYSTEM_FILES):
         return "system"
     parts = Path(path).parts
@@ -119,7 +118,7 @@ def area_of(path):
         return parts[-2]
     if parts[0] == "console" and len(parts) > 2 and parts[1] != "views":
         return parts[1]
-    stem = Path(path).stem.removeprefix("models_")
+    stem = Path(path).stem
     if parts[0] != "console":
         return parts[0]
     known = [d.name for d in TRANSLATIONS.iterdir() if stem.startswith(d.name + "_")]

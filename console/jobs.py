@@ -5,9 +5,10 @@ import os
 import socket
 import time
 
-from console import notify, people
 from console.db import db, utcnow
-from console.models_system import JobLease
+from console.people import operations as people
+from console.system import notify
+from console.system.models import JobLease
 
 JOBS = {
     "outbox": (notify.deliver_pending, 10),  # name: (function, every N seconds)

@@ -6,10 +6,10 @@ from flask_security import LoginForm, PeeweeUserDatastore, Security
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from console import accounts, rbac
 from console.config import setting
 from console.db import db
-from console.models_system import Role, User, UserRoles
+from console.system import accounts, rbac
+from console.system.models import Role, User, UserRoles
 
 security = Security()
 CAPTCHA_SESSION_KEY = "captcha_digest"

@@ -16,11 +16,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from console import accounts, migrations
+from console import migrations
 from console.config import LOCALES
 from console.db import db
-from console.models_system import User
 from console.security import CAPTCHA_SESSION_KEY
+from console.system import accounts
+from console.system.models import User
 
 bp = Blueprint("web", __name__)
 ERROR_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found"}
@@ -134,7 +135,7 @@ def init_app(app):
 def install_context(app):
     from flask_babel import get_locale
 
-    from console import rbac
+    from console.system import rbac
     from console.views.labels import DATA_SCOPE_LABELS
 
     @app.context_processor

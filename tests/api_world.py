@@ -3,12 +3,15 @@ with their profiles (made here if the people demo has not), and orders placed an
 through the operations directly, so each test starts from the state it is about."""
 import datetime as dt
 
-from console import appointments, catalogue, orders, people
-from console.models_catalogue import ServiceItem
-from console.models_orders import VEHICLE_TYPES, Order
-from console.models_people import Butler, CarModel, Customer, Supplier, Vehicle
-from console.models_system import Organization, User
-from console.order_engine import local_day  # noqa: F401  (re-exported for the tests)
+from console.catalogue import items as catalogue
+from console.catalogue.models import ServiceItem
+from console.orders import appointments
+from console.orders import operations as orders
+from console.orders.engine import local_day  # noqa: F401  (re-exported for the tests)
+from console.orders.models import VEHICLE_TYPES, Order
+from console.people import operations as people
+from console.people.models import Butler, CarModel, Customer, Supplier, Vehicle
+from console.system.models import Organization, User
 
 CUSTOMER, BUTLER, SUPPLIER = "customer@demo.local", "butler@demo.local", "supplier@demo.local"
 PLATFORM = "platform@demo.local"
@@ -162,6 +165,6 @@ def staff_of(supplier):
         return SUPPLIER
     email = f"staff-{supplier.code.lower()}@test.local"
     if User.get_or_none(User.email == email) is None:
-        from console.seed import create_user
+        from console.system.seed import create_user
         create_user(email, "supplier_admin", "Demo@2026", supplier.organization.code)
     return email

@@ -58,7 +58,7 @@ def client(app):
 @pytest.fixture
 def login_as(client):
     """login_as("dispatcher") logs the client in as the seeded demo user of that role."""
-    from console.seed import load
+    from console.system.seed import load
     by_role = {row["role"]: row for row in load("demo_users.json")}
 
     def do(role_or_email, password=PASSWORD):

@@ -28,11 +28,11 @@ from api_world import (
     user,
 )
 
-from console import orders
 from console.api.sync import encode_cursor
-from console.models_orders import ORDER_TYPES, VEHICLE_TYPES, Complaint, Order, ProgressReport
-from console.models_people import Butler, Vehicle
-from console.models_system import User
+from console.orders import operations as orders
+from console.orders.models import ORDER_TYPES, VEHICLE_TYPES, Complaint, Order, ProgressReport
+from console.people.models import Butler, Vehicle
+from console.system.models import User
 
 
 @pytest.fixture
@@ -119,8 +119,8 @@ def test_user_sync_hands_out_every_user_once_in_keyset_pages(api):
 
 
 def test_user_sync_reports_edits_and_role_changes_but_not_logins(api):
-    from console import rbac
-    from console.models_system import Role
+    from console.system import rbac
+    from console.system.models import Role
     platform = api.as_(PLATFORM)
     newest = User.select().order_by(User.updated_at.desc(), User.id.desc()).first()
     last = encode_cursor(newest.updated_at, newest.id)

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from console import accounts, audit
 from console.db import utcnow
-from console.models_system import (
+from console.system import accounts, audit
+from console.system.models import (
     AuditLog,
     Organization,
     Permission,

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 import flask_login
 import pytest
 
-from console import rbac
 from console.db import db
-from console.models_system import Resource, User
-from console.seed import load
+from console.system import rbac
+from console.system.models import Resource, User
+from console.system.seed import load
 from console.views.base import ConsoleModelView, GuardMixin
 
 ROLES = [row["name"] for row in load("roles.json")]

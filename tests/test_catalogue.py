@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from console import catalogue, people
-from console.catalogue import TRANSITIONS, CatalogueError
+from console.catalogue import items as catalogue
+from console.catalogue.items import TRANSITIONS, CatalogueError
 from console.db import db
 from console.models import (
     AuditLog,
@@ -18,6 +18,7 @@ from console.models import (
     Supplier,
     User,
 )
+from console.people import operations as people
 
 STATUSES = ("draft", "pending", "approved", "rejected")
 ACTIONS = ("submit", "approve", "reject", "revise")

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from console import rbac, seed
-from console.models_system import DATA_SCOPES, Organization, Permission, Role, User
+from console.system import rbac, seed
+from console.system.models import DATA_SCOPES, Organization, Permission, Role, User
 from tests.conftest import PASSWORD
 
 SH_SUBTREE = {"SH", "SH-DISPATCH", "SH-BUTLERS"}

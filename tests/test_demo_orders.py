@@ -8,10 +8,10 @@ import random
 import pytest
 import testkit
 
-from console import demo_orders
 from console.db import db, utcnow
-from console.demo_order_paths import daily_counts, placed_times
-from console.models_orders import (
+from console.orders import demo as demo_orders
+from console.orders.demo.paths import daily_counts, placed_times
+from console.orders.models import (
     COMPLAINT_STATUSES,
     REWORK_STATUSES,
     Complaint,
@@ -22,8 +22,8 @@ from console.models_orders import (
     ProgressReport,
     ReworkRequest,
 )
-from console.models_people import Review
-from console.order_states import FAMILY_OF, FINAL, INITIAL, TRANSITIONS
+from console.orders.states import FAMILY_OF, FINAL, INITIAL, TRANSITIONS
+from console.people.models import Review
 
 COUNT = 300
 

@@ -2,9 +2,10 @@
 run, and `jobs run` runs a job by name."""
 import datetime as dt
 
-from console import jobs, notify
+from console import jobs
 from console.db import utcnow
 from console.models import JobLease, Outbox, SandboxSms
+from console.system import notify
 
 
 def test_outbox_delivers_an_sms_to_the_sandbox_once(app):

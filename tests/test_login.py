@@ -7,9 +7,9 @@ import pytest
 from peewee import fn
 from testkit import PASSWORD, csrf_token
 
-from console import accounts
 from console.db import utcnow
-from console.models_system import (
+from console.system import accounts
+from console.system.models import (
     LoginEvent,
     MessageTemplate,
     Outbox,

@@ -10,8 +10,9 @@ import urllib.request
 import pytest
 from servers import server_env, start_servers
 
-from console import migrations, rbac
-from console.models_system import Permission, Role
+from console import migrations
+from console.system import rbac
+from console.system.models import Permission, Role
 
 PASSWORD = "Demo@2026"
 

@@ -67,7 +67,7 @@ def test_every_api_route_is_documented_and_every_documented_route_exists(app, do
 
 
 def test_protected_operations_name_a_registered_rbac_resource_and_answer_401_403(document):
-    from console.models_system import Resource
+    from console.system.models import Resource
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             if operation.get("security") == []:

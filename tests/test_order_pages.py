@@ -12,11 +12,13 @@ from flask_security.utils import hash_password
 from order_factories import World, make_user, org, rolled_back
 from peewee import fn
 
-from console import demo_orders, orders, rbac
 from console.db import db
-from console.models_orders import Order, OrderEvent
-from console.models_people import Customer, Supplier, Vehicle
-from console.models_system import User
+from console.orders import demo as demo_orders
+from console.orders import operations as orders
+from console.orders.models import Order, OrderEvent
+from console.people.models import Customer, Supplier, Vehicle
+from console.system import rbac
+from console.system.models import User
 
 PASSWORD = testkit.PASSWORD
 

@@ -16,12 +16,14 @@ from order_factories import (
 )
 from peewee import IntegrityError
 
-from console import aftersales, appointments, orders, pricing
+from console.catalogue import pricing
+from console.catalogue.models import PricingRuleSet
 from console.db import utcnow
-from console.models_catalogue import PricingRuleSet
-from console.models_orders import Appointment, Order, OrderEvent, OrderLine, SupplierTimeSlot
-from console.models_people import Butler, Customer, Review
-from console.order_engine import OrderInputError, OrderStateError
+from console.orders import aftersales, appointments
+from console.orders import operations as orders
+from console.orders.engine import OrderInputError, OrderStateError
+from console.orders.models import Appointment, Order, OrderEvent, OrderLine, SupplierTimeSlot
+from console.people.models import Butler, Customer, Review
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +85,7 @@ def test_service_code_is_eight_random_digits_unique_among_open_orders(w):
 def test_a_clashing_service_code_is_drawn_again(w, monkeypatch):
     taken = place(w).service_code
     codes = iter([taken, taken, "12345678"])
-    monkeypatch.setattr("console.order_engine.new_service_code", lambda: next(codes))
+    monkeypatch.setattr("console.orders.engine.new_service_code", lambda: next(codes))
     assert place(w).service_code == "12345678"
 
 

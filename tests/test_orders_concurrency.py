@@ -7,10 +7,11 @@ import threading
 import pytest
 from order_factories import World, make_butler, make_item, reload
 
-from console import appointments, orders
 from console.db import db, utcnow
-from console.models_orders import Order, OrderEvent, SupplierTimeSlot
-from console.order_engine import OrderError
+from console.orders import appointments
+from console.orders import operations as orders
+from console.orders.engine import OrderError
+from console.orders.models import Order, OrderEvent, SupplierTimeSlot
 
 
 @pytest.fixture

@@ -7,9 +7,11 @@ import re
 import pytest
 from flask_babel import force_locale
 
-from console import people, rbac, seed
+from console.common.validators import InvalidValue, validate_plate, validate_vin
 from console.db import utcnow
-from console.models_people import (
+from console.people import operations as people
+from console.people.demo import demo_pdf
+from console.people.models import (
     Butler,
     CarModel,
     CertificationEvent,
@@ -21,9 +23,8 @@ from console.models_people import (
     Supplier,
     Vehicle,
 )
-from console.models_system import AuditLog, Organization, Outbox, User
-from console.people_demo import demo_pdf
-from console.validators import InvalidValue, validate_plate, validate_vin
+from console.system import rbac, seed
+from console.system.models import AuditLog, Organization, Outbox, User
 from tests.conftest import PASSWORD
 
 VIN = "LSVAM4187C2184847"

@@ -7,10 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from console import catalogue, pricing, pricing_params
+from console.catalogue import items as catalogue
+from console.catalogue import pricing, pricing_params
+from console.catalogue.pricing import Rule
 from console.db import utcnow
 from console.models import PricingRuleSet, ServiceItem, Supplier
-from console.pricing import Rule
 from console.views.catalogue import yuan_text
 
 PAST = dt.datetime(2024, 1, 1)
@@ -128,7 +129,7 @@ def test_the_seeded_rules_price_an_order_and_name_their_stored_version(app):
 
 
 def test_loading_the_reference_data_again_adds_no_pricing_version(app):
-    from console import seed
+    from console.system import seed
     before = [(r.kind, r.version) for r in PricingRuleSet.select().order_by(PricingRuleSet.id)]
     seed.load_reference()
     assert [(r.kind, r.version) for r in PricingRuleSet.select().order_by(PricingRuleSet.id)] \

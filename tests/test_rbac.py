@@ -2,8 +2,8 @@
 follow the grants at any depth; the per-process cache follows every change."""
 import pytest
 
-from console import rbac
-from console.models_system import (
+from console.system import rbac
+from console.system.models import (
     MenuItem,
     Organization,
     Permission,

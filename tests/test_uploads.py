@@ -9,17 +9,19 @@ from pathlib import Path
 import pytest
 from flask_babel import force_locale
 
-from console import people, seed, uploads
-from console.models_people import (
+from console.common.validators import InvalidValue
+from console.people import operations as people
+from console.people import uploads
+from console.people.demo import demo_pdf
+from console.people.models import (
     Customer,
     Supplier,
     SupplierDocument,
     UploadedFile,
     Vehicle,
 )
-from console.models_system import Organization
-from console.people_demo import demo_pdf
-from console.validators import InvalidValue
+from console.system import seed
+from console.system.models import Organization
 from tests.conftest import PASSWORD
 
 MAX_BYTES = 4096

@@ -4,7 +4,7 @@ in both languages."""
 import pytest
 from flask_babel import force_locale
 
-from console.validators import (
+from console.common.validators import (
     InvalidValue,
     plate_kind,
     validate_mobile,

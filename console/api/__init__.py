@@ -10,11 +10,11 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from console import audit, rbac
 from console.api import errors as api_errors
 from console.api import schema as s
 from console.api.schema import N_
 from console.config import LOCALES, setting
+from console.system import audit, rbac
 
 PREFIX = "/api/v1"
 bp = Blueprint("api", __name__, url_prefix=PREFIX)

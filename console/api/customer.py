@@ -6,7 +6,6 @@ import uuid
 
 from flask_babel import gettext as _
 
-from console import aftersales, appointments, audit, orders
 from console.api import errors, iso, route
 from console.api import schema as s
 from console.api.orders import (
@@ -17,16 +16,19 @@ from console.api.orders import (
     profiles,
 )
 from console.api.schema import N_
+from console.catalogue.models import ServiceItem
 from console.db import utcnow
-from console.models_catalogue import ServiceItem
-from console.models_orders import (
+from console.orders import aftersales, appointments
+from console.orders import operations as orders
+from console.orders.models import (
     ORDER_TYPES,
     Appointment,
     Order,
     ProgressReport,
     SupplierTimeSlot,
 )
-from console.models_people import CarModel, Supplier, Vehicle
+from console.people.models import CarModel, Supplier, Vehicle
+from console.system import audit
 
 SLOT_DAYS_AHEAD = 31
 

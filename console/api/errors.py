@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from console.api import schema as s
-from console.rbac import RbacError
+from console.system.rbac import RbacError
 
 ERROR = s.component("Error", s.obj({"error": s.obj({
     "code": s.string(description="stable machine-readable code, e.g. `invalid`, "

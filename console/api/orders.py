@@ -9,11 +9,11 @@ from functools import reduce
 
 from flask_babel import gettext as _
 
-from console import orders, rbac
 from console.api import errors, iso, route
 from console.api import schema as s
 from console.api.schema import N_
-from console.models_orders import (
+from console.orders import operations as orders
+from console.orders.models import (
     ORDER_TYPES,
     Appointment,
     Order,
@@ -22,9 +22,10 @@ from console.models_orders import (
     ProgressReport,
     SupplierTimeSlot,
 )
-from console.models_people import Butler, Customer, Supplier, Vehicle
-from console.models_system import Organization
-from console.order_states import HALL_STATES
+from console.orders.states import HALL_STATES
+from console.people.models import Butler, Customer, Supplier, Vehicle
+from console.system import rbac
+from console.system.models import Organization
 
 PAGE_SIZE, MAX_PAGE = 20, 100
 

@@ -11,13 +11,13 @@ import json
 from flask_babel import gettext as _
 from peewee import JOIN
 
-from console import rbac
 from console.api import errors, iso, route
 from console.api import schema as s
 from console.api.orders import ORDER_SUMMARY, order_summaries
 from console.api.schema import N_
-from console.models_orders import Order
-from console.models_system import Organization, Role, User, UserRoles
+from console.orders.models import Order
+from console.system import rbac
+from console.system.models import Organization, Role, User, UserRoles
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500
 

@@ -2,7 +2,6 @@
 (pick up, arrive at the shop, return the car; towing and designated-driving trips)."""
 from flask_babel import gettext as _
 
-from console import orders
 from console.api import errors, iso, route
 from console.api import schema as s
 from console.api.orders import (
@@ -13,8 +12,9 @@ from console.api.orders import (
     order_summaries,
 )
 from console.api.schema import N_
-from console.models_orders import Order
-from console.order_states import HALL_STATES
+from console.orders import operations as orders
+from console.orders.models import Order
+from console.orders.states import HALL_STATES
 
 PAGE_SIZE, MAX_PAGE = 20, 100
 BUTLER_ADVANCES = ("pick_up", "arrive", "return_car", "depart", "finish_tow", "start_trip",

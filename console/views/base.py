@@ -11,9 +11,9 @@ from flask_login import current_user
 from peewee import IntegerField
 from wtforms import SelectField
 
-from console import audit, rbac
 from console.db import db
 from console.errors import DomainError
+from console.system import audit, rbac
 
 # element resource name -> Flask-Admin's flag attribute
 ELEMENTS = {"create": "can_create", "edit": "can_edit", "delete": "can_delete",

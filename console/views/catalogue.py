@@ -15,10 +15,12 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from wtforms import HiddenField, SelectMultipleField, StringField
 
-from console import audit, catalogue, imports
+from console.catalogue import items as catalogue
+from console.catalogue.models import ORDER_TYPES, ServiceItem, ServiceItemPart
+from console.common import xlsx as imports
 from console.db import utcnow
-from console.models_catalogue import ORDER_TYPES, ServiceItem, ServiceItemPart
-from console.models_people import CarModel, Supplier
+from console.people.models import CarModel, Supplier
+from console.system import audit
 from console.views.base import ConsoleModelView
 from console.views.labels import LABELS
 

@@ -14,10 +14,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from console import catalogue, imports, rbac
+from console.catalogue import items as catalogue
+from console.catalogue.import_kinds import KINDS
+from console.common import xlsx as imports
 from console.config import setting
-from console.import_kinds import KINDS
-from console.models_people import Supplier
+from console.people.models import Supplier
+from console.system import rbac
 from console.views.base import ConsolePage
 from console.views.catalogue import yuan_text
 

@@ -16,11 +16,14 @@ from markupsafe import Markup, escape
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.widgets import TextArea
 
-from console import catalogue, imports, pricing, pricing_params, rbac
+from console.catalogue import items as catalogue
+from console.catalogue import pricing, pricing_params
+from console.catalogue.models import PRICING_KINDS, PricingRuleSet, ServiceItem
+from console.common import xlsx as imports
 from console.db import utcnow
 from console.errors import DomainError
-from console.models_catalogue import PRICING_KINDS, PricingRuleSet, ServiceItem
-from console.models_people import CarModel
+from console.people.models import CarModel
+from console.system import rbac
 from console.views.base import ConsoleModelView, ConsolePage
 from console.views.catalogue import ORDER_TYPE_CHOICES, car_model_choices, local_time, yuan_text
 from console.views.labels import LABELS

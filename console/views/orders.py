@@ -18,10 +18,12 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from peewee import JOIN
 
-from console import aftersales, orders, rbac
 from console.db import utcnow
 from console.errors import DomainError
-from console.models_orders import (
+from console.orders import aftersales
+from console.orders import lists as order_list
+from console.orders import operations as orders
+from console.orders.models import (
     Complaint,
     Order,
     OrderEvent,
@@ -29,9 +31,7 @@ from console.models_orders import (
     ProgressReport,
     ReworkRequest,
 )
-from console.models_people import Butler, CarModel, Customer, Supplier, Vehicle
-from console.models_system import Organization, User
-from console.order_states import (
+from console.orders.states import (
     ACTION_LABELS,
     CUSTOMER,
     DISPATCHER,
@@ -43,7 +43,9 @@ from console.order_states import (
     TYPE_LABELS,
     states_of,
 )
-from console.views import order_list
+from console.people.models import Butler, CarModel, Customer, Supplier, Vehicle
+from console.system import rbac
+from console.system.models import Organization, User
 from console.views.base import ConsolePage
 
 STAFF_ORDER_ROLES = {SUPPLIER, DISPATCHER, SERVICE}

@@ -13,9 +13,11 @@ from peewee import fn
 from wtforms import FileField, PasswordField
 from wtforms.validators import Optional
 
-from console import people, rbac, uploads
+from console.common.validators import InvalidValue
 from console.config import setting
-from console.models_people import (
+from console.people import operations as people
+from console.people import uploads
+from console.people.models import (
     Butler,
     CarModel,
     Customer,
@@ -25,8 +27,8 @@ from console.models_people import (
     Review,
     Vehicle,
 )
-from console.models_system import Organization
-from console.validators import InvalidValue
+from console.system import rbac
+from console.system.models import Organization
 from console.views.base import ConsoleModelView, ReadOnlyView
 from console.views.labels import LABELS, localized
 from console.views.system import local_time
@@ -155,7 +157,7 @@ class DetailFormsMixin:
 def order_labels():
     """Order type and state names from the orders area, when it is installed."""
     try:
-        from console import order_states
+        from console.orders import states as order_states
     except ImportError:
         return {"types": {}, "states": {}, "endpoint": None}
     return {"types": order_states.TYPE_LABELS, "states": order_states.STATE_LABELS,
@@ -206,7 +208,7 @@ class CustomerView(LiveFilterOptionsMixin, PeopleSearchMixin, DetailFormsMixin, 
     form_extra_fields = {"password": PasswordField(
         _l("Password"), validators=[Optional()],
         description=_l("For the app login; leave empty to let the customer set it by SMS."))}
-    details_template = "admin/people/customer_details.html"
+    details_template = "people/customer_details.html"
     elements = {"vip": _l("Set VIP"), "points": _l("Adjust loyalty points")}
     search_hint = _l("Name, mobile, plate, VIN or pinyin")
 
@@ -316,7 +318,7 @@ class VehicleView(PeopleSearchMixin, DetailFormsMixin, ConsoleModelView):
                                                "series_pinyin", "code"], "page_size": 20}}
     column_details_list = ["plate", "vin", "customer", "car_model", "purchase_year",
                            "mileage_km", "driving_licence", "vehicle_licence", "created_at"]
-    details_template = "admin/people/vehicle_details.html"
+    details_template = "people/vehicle_details.html"
     elements = {"remove": _l("Remove vehicle")}
     search_hint = _l("Plate, VIN, owner or car model")
 
@@ -401,7 +403,7 @@ class ButlerView(LiveFilterOptionsMixin, PeopleSearchMixin, DetailFormsMixin, Co
     form_extra_fields = {"password": PasswordField(
         _l("Password"), validators=[Optional()],
         description=_l("For the app login; leave empty to let the butler set it by SMS."))}
-    details_template = "admin/people/butler_details.html"
+    details_template = "people/butler_details.html"
     elements = {"deduct": _l("Deduct licence points"),
                 "restore": _l("Restore licence points"),
                 "refusals": _l("Correct the refusal count")}

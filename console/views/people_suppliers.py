@@ -15,18 +15,20 @@ from peewee import Case, fn
 from wtforms import PasswordField, SelectMultipleField
 from wtforms.validators import Optional
 
-from console import people, rbac, uploads
+from console.common.validators import InvalidValue, validate_mobile
 from console.config import setting
 from console.db import db, utcnow
-from console.models_people import (
+from console.people import operations as people
+from console.people import uploads
+from console.people.models import (
     CertificationEvent,
     Review,
     Supplier,
     SupplierDocument,
     UploadedFile,
 )
-from console.models_system import Organization, Role, User
-from console.validators import InvalidValue, validate_mobile
+from console.system import rbac
+from console.system.models import Organization, Role, User
 from console.views.base import ConsoleModelView, ReadOnlyView
 from console.views.people import (
     PEOPLE_LABELS,
@@ -75,7 +77,7 @@ def service_badges(codes):
 def item_status_names():
     """Review states of service items, from the catalogue area when it is installed."""
     try:
-        from console import catalogue
+        from console.catalogue import items as catalogue
     except ImportError:
         return {}
     return catalogue.STATUS_LABELS
@@ -135,7 +137,7 @@ class SupplierView(LiveFilterOptionsMixin, PeopleSearchMixin, DetailFormsMixin, 
     form_choices = {"grade": [("A", "A"), ("B", "B"), ("C", "C")]}
     form_extra_fields = {"service_types": SelectMultipleField(
         _l("Service types"), choices=list(SERVICE_TYPE_LABELS.items()))}
-    details_template = "admin/people/supplier_details.html"
+    details_template = "people/supplier_details.html"
     elements = {"manage": _l("Set grade, attributes and city"),
                 "upload": _l("Upload qualification documents"),
                 "submit": _l("Submit for certification")}
@@ -234,7 +236,7 @@ class CertificationView(DetailFormsMixin, ReadOnlyView):
                              m.document_count)
     column_details_list = ["code", "name", "city", "certification_status",
                            "certification_reason", "certified_at", "certification_expires_at"]
-    details_template = "admin/people/certification_details.html"
+    details_template = "people/certification_details.html"
     elements = {"approve": _l("Approve certification"), "reject": _l("Reject certification")}
 
     def get_query(self):

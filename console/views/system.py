@@ -15,9 +15,9 @@ from wtforms import PasswordField, SelectField
 from wtforms.validators import Optional
 from wtfpeewee.fields import SelectQueryField
 
-from console import audit, rbac
 from console.db import db, utcnow
-from console.models_system import (
+from console.system import audit, rbac
+from console.system.models import (
     DATA_SCOPES,
     MenuItem,
     Organization,
@@ -351,7 +351,7 @@ class UserView(LinkedSetMixin, ConsoleModelView):
 
     @action("unlock", _l("Unlock"), _l("Unlock the selected accounts?"))
     def action_unlock(self, ids):
-        from console import accounts
+        from console.system import accounts
         users = list(self.get_query().where(User.id.in_(ids), User.locked_until > utcnow()))
         for user in users:
             accounts.unlock(user)

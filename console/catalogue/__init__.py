@@ -1,0 +1,1 @@
+"""Catalogue: supplier service items with review, pricing rules, Excel import kinds, demo."""

@@ -1,0 +1,1 @@
+"""Domain-free helpers every package shares: validators, Excel machinery."""

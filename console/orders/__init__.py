@@ -1,0 +1,2 @@
+"""Orders: the transition table, transition(), operations, after-sales, appointments, list
+queries and the demo generator."""

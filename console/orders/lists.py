@@ -1,0 +1,410 @@
+"""The order list's query: filters, search, keyset paging and a bounded total, built so that
+every page costs a few index lookups at a million orders.
+
+- Paging is keyset on (placed_at, id): a page starts after (or before) the cursor row, so page
+  5,000 costs what page 1 costs; Flask-Admin's OFFSET reads and drops every row before it.
+- Search resolves a plate or a mobile to vehicle / customer ids first (unique indexes), then
+  lists their orders through the (vehicle, placed_at) / (customer, placed_at) indexes; order
+  numbers match by prefix (a range on the unique index); service codes exactly. No LIKE '%x%'.
+- The total is exact up to TOTAL_BOUND rows (COUNT over at most that many index entries) and
+  otherwise shown as a lower bound, or as an estimate when nothing is filtered.
+- Customer, vehicle, supplier, butler and city names come in the same query (correlated
+  primary-key lookups), never one query per row."""
+import datetime as dt
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from peewee import JOIN, SQL, Tuple, fn
+
+from console.db import db, is_postgres
+from console.orders.models import ORDER_TYPES, Order
+from console.orders.states import STATES, states_of
+from console.people.models import Butler, Customer, Supplier, Vehicle
+from console.system import rbac
+from console.system.models import Organization
+
+PAGE_SIZE = 20
+TOTAL_BOUND = 10_000
+COUNT_BUDGET_S = 0.002  # counting stops here: the total is then shown as "N+"
+COUNT_BATCH = 100  # rows per step at first; doubled while steps are quick
+MAX_YUAN = Decimal("10000000")
+ORDER_NO = re.compile(r"^[A-Z]\d{1,14}$")
+SERVICE_CODE = re.compile(r"^\d{8}$")
+MOBILE = re.compile(r"^1\d{10}$")
+PLATE = re.compile(r"^[\u4e00-\u9fff][A-Z][A-Z0-9]{4,6}$")
+ALL_STATES = sorted({str(s) for family in STATES.values() for s in family})
+OLDEST = (dt.datetime(1970, 1, 1), 0)  # a cursor before every order: "before" it is the last page
+
+
+class FilterError(ValueError):
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+@dataclass
+class Filters:
+    """What the list shows, parsed from the query string; `errors` name the fields refused."""
+    order_type: str = ""
+    status: str = ""
+    city: int | None = None
+    supplier: int | None = None
+    butler: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    amount_min: int | None = None  # fen
+    amount_max: int | None = None
+    q: str = ""
+    after: tuple | None = None
+    before: tuple | None = None
+    page: int | None = 1
+    errors: dict = field(default_factory=dict)
+
+    FIELDS = ("order_type", "status", "city", "supplier", "butler", "date_from", "date_to",
+              "amount_min", "amount_max", "q")
+
+    @property
+    def narrowed(self):
+        """Whether anything beyond the data scope limits the rows."""
+        return any(getattr(self, f) not in (None, "") for f in self.FIELDS)
+
+    def args(self, **override):
+        """The query string of these filters (cursor and page left to `override`)."""
+        values = {"order_type": self.order_type, "status": self.status, "city": self.city,
+                  "supplier": self.supplier, "butler": self.butler,
+                  "date_from": self.date_from.isoformat() if self.date_from else None,
+                  "date_to": self.date_to.isoformat() if self.date_to else None,
+                  "amount_min": _yuan_text(self.amount_min),
+                  "amount_max": _yuan_text(self.amount_max), "q": self.q}
+        values.update(override)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _yuan_text(fen):
+    return None if fen is None else f"{Decimal(fen) / 100:.2f}"
+
+
+# ---- parsing -------------------------------------------------------------------------------
+def parse(args):
+    filters = Filters()
+    readers = {"order_type": _choice(ORDER_TYPES, _l("Type")),
+               "status": _choice(ALL_STATES, _l("Status")), "city": _id(_l("City")),
+               "supplier": _id(_l("Supplier")), "butler": _id(_l("Butler")),
+               "date_from": _date(_l("Placed from")), "date_to": _date(_l("Placed to")),
+               "amount_min": _money(_l("Amount from")), "amount_max": _money(_l("Amount to")),
+               "after": _cursor(_l("Page")), "before": _cursor(_l("Page")),
+               "page": _page}
+    for name, read in readers.items():
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            continue
+        try:
+            setattr(filters, name, read(raw))
+        except FilterError as exc:
+            filters.errors[name] = exc.message
+    filters.q = " ".join((args.get("q") or "").split())[:40]
+    if filters.status and filters.order_type and \
+            filters.status not in states_of(filters.order_type):
+        filters.errors["status"] = _l("Status: %(type)s orders are never in this state.",
+                                      type=filters.order_type)
+        filters.status = ""
+    if not filters.after and not filters.before:
+        filters.page = 1
+    return filters
+
+
+def _choice(allowed, label):
+    def read(raw):
+        if raw not in allowed:
+            raise FilterError("", _l("%(label)s: unknown value %(value)r.", label=label,
+                                     value=raw[:30]))
+        return raw
+    return read
+
+
+def _id(label):
+    def read(raw):
+        if not raw.isdigit() or len(raw) > 12:
+            raise FilterError("", _l("%(label)s: choose from the list.", label=label))
+        return int(raw)
+    return read
+
+
+def _date(label):
+    def read(raw):
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            raise FilterError("", _l("%(label)s: a date like 2026-01-31.", label=label)) from None
+    return read
+
+
+def _money(label):
+    def read(raw):
+        try:
+            yuan = Decimal(raw.replace(",", "").replace("¥", ""))
+        except InvalidOperation:
+            raise FilterError("", _l("%(label)s: an amount in yuan, e.g. 199.00.",
+                                     label=label)) from None
+        if not yuan.is_finite() or yuan < 0 or yuan > MAX_YUAN or yuan != yuan.quantize(
+                Decimal("0.01")):
+            raise FilterError("", _l("%(label)s: an amount in yuan, e.g. 199.00.", label=label))
+        return int(yuan * 100)
+    return read
+
+
+def _cursor(label):
+    def read(raw):
+        stamp, _sep, row_id = raw.rpartition("~")
+        try:
+            return dt.datetime.fromisoformat(stamp), int(row_id)
+        except ValueError:
+            raise FilterError("", _l("%(label)s: the link is damaged; showing the first page.",
+                                     label=label)) from None
+    return read
+
+
+def _page(raw):
+    return int(raw) if raw.isdigit() and len(raw) < 9 else None
+
+
+def cursor_text(placed_at, row_id):
+    return f"{placed_at.isoformat()}~{row_id}"
+
+
+# ---- the query -------------------------------------------------------------------------------
+def _local_midnight_utc(day, zone):
+    local = dt.datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
+    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def search_condition(q):
+    """The indexed condition for a search box text, or None when it cannot match anything.
+    Raises FilterError when the text is none of the searchable kinds."""
+    text = q.replace(" ", "").upper()
+    if MOBILE.match(text):
+        ids = [c for (c,) in Customer.select(Customer.id).where(Customer.mobile == text)
+               .tuples()]
+        return Order.customer.in_(ids) if ids else None
+    if SERVICE_CODE.match(text):
+        return Order.service_code == text
+    if ORDER_NO.match(text):
+        if len(text) == 15:
+            return Order.order_no == text
+        if len(text) >= 9:  # type letter and day at least: one day's orders to sort at most
+            return (Order.order_no >= text) & (Order.order_no < text + "~")
+    if PLATE.match(text):
+        ids = [v for (v,) in Vehicle.select(Vehicle.id).where(Vehicle.plate == text).tuples()]
+        return Order.vehicle.in_(ids) if ids else None
+    raise FilterError("q", _l("Search: enter an order number (or its beginning with the date, "
+                              "e.g. M20261124), an 8-digit service code, a plate such as "
+                              "沪A12345, or an 11-digit mobile."))
+
+
+def scope_hint(user):
+    """The data scope's organizations narrowed to the ones each column can hold — a city for
+    `city`, a supplier's own node for `supplier_org` — so that one index serves the rows in
+    page order. rbac's condition (`city IN subtree OR supplier_org IN subtree`) makes SQLite
+    merge both indexes and sort every matching row: 35 ms for a supplier at a million orders.
+    It is added to rbac's condition, never instead of it, so it can only narrow."""
+    grants = rbac.grants_for(user)
+    if grants.scope == "own":
+        return Order.customer_user == grants.user_id
+    orgs = (Organization.select(Organization.id, Organization.kind, Supplier.id)
+            .join(Supplier, JOIN.LEFT_OUTER, on=(Supplier.organization == Organization.id)))
+    orgs = orgs.where(Organization.path.startswith(grants.org_path)) \
+        if grants.scope == "org_and_below" else orgs.where(Organization.id == grants.org_id)
+    orgs = list(orgs.tuples())
+    cities = [org for org, kind, _shop in orgs if kind == "city"]
+    shops = [org for org, _kind, shop in orgs if shop is not None]
+    hint = [(Order.city == cities[0]) if len(cities) == 1 else Order.city.in_(cities)] \
+        if cities else []
+    hint += [(Order.supplier_org == shops[0]) if len(shops) == 1 else
+             Order.supplier_org.in_(shops)] if shops else []
+    if not hint:
+        return Order.id < 0  # no city and no shop in scope: nothing to show
+    return hint[0] if len(hint) == 1 else hint[0] | hint[1]
+
+
+def conditions(filters, user, zone):
+    """WHERE terms for the filters and the user's data scope; None in the list means the
+    filters cannot match any row."""
+    terms = []
+    scope = rbac.scope_condition(Order, user)
+    if scope is not None:
+        # rbac's condition, kept as a row filter: wrapped, planners neither merge two indexes
+        # for its OR and sort every match, nor multiply its selectivity into a wrong
+        # estimate; the hint picks the index that serves the page in order
+        terms.append(fn.COALESCE(scope, False))
+        terms.append(scope_hint(user))
+    if filters.order_type:
+        terms.append(Order.order_type == filters.order_type)
+    if filters.status:
+        terms.append(Order.status == filters.status)
+    if filters.city:
+        terms.append(Order.city == filters.city)
+    if filters.supplier:
+        terms.append(Order.supplier == filters.supplier)
+    if filters.butler:
+        terms.append(Order.butler == filters.butler)
+    if filters.date_from:
+        terms.append(Order.placed_at >= _local_midnight_utc(filters.date_from, zone))
+    if filters.date_to:
+        terms.append(Order.placed_at < _local_midnight_utc(
+            filters.date_to + dt.timedelta(days=1), zone))
+    amount = fn.COALESCE(Order.final_fen, Order.estimate_fen)
+    if filters.amount_min is not None:
+        terms.append(amount >= filters.amount_min)
+    if filters.amount_max is not None:
+        terms.append(amount <= filters.amount_max)
+    if filters.q:
+        try:
+            terms.append(search_condition(filters.q))
+        except FilterError as exc:
+            filters.errors["q"] = exc.message
+    return terms
+
+
+def _where(query, terms):
+    return query.where(*terms) if terms else query
+
+
+@dataclass
+class Page:
+    rows: list
+    has_next: bool
+    has_prev: bool
+    total: int
+    total_kind: str  # exact, at_least, estimate
+    first_cursor: str | None = None
+    last_cursor: str | None = None
+
+
+def fetch(filters, user, zone, size=PAGE_SIZE):
+    """One page of orders with the names shown beside them, and the total."""
+    terms = conditions(filters, user, zone)
+    if any(term is None for term in terms):  # `None in terms` would compare expressions
+        return Page([], False, False, 0, "exact")
+    rows, has_next, has_prev = _rows(terms, filters, size)
+    total, kind = _total(terms)
+    page = Page(rows, has_next, has_prev, total, kind)
+    if rows:
+        page.first_cursor = cursor_text(rows[0]["placed_at"], rows[0]["id"])
+        page.last_cursor = cursor_text(rows[-1]["placed_at"], rows[-1]["id"])
+    return page
+
+
+def _name(column, key):
+    """A correlated lookup of one column by primary key, selected beside each order row."""
+    model = column.model
+    return model.select(column).where(model._meta.primary_key == key)
+
+
+def _rows(terms, filters, size):
+    # The names are correlated primary-key lookups rather than five LEFT JOINs: the same
+    # single query, but PostgreSQL plans one table instead of ordering six (3.5 ms of
+    # planning against 0.4 ms of execution at a million orders).
+    key = Tuple(Order.placed_at, Order.id)
+    query = Order.select(
+        Order.id, Order.order_no, Order.order_type, Order.status, Order.placed_at,
+        Order.estimate_fen, Order.final_fen, Order.paid_fen, Order.is_open, Order.needs_butler,
+        _name(Customer.name, Order.customer).alias("customer_name"),
+        _name(Customer.mobile, Order.customer).alias("customer_mobile"),
+        _name(Vehicle.plate, Order.vehicle).alias("plate"),
+        _name(Supplier.name, Order.supplier).alias("supplier_name"),
+        _name(Butler.name, Order.butler).alias("butler_name"),
+        _name(Organization.name, Order.city).alias("city_name"))
+    query = _where(query, terms)
+    if filters.before:  # walking back: ascending from the cursor, shown reversed
+        query = query.where(key > Tuple(*filters.before)).order_by(
+            Order.placed_at.asc(), Order.id.asc())
+    else:
+        if filters.after:
+            query = query.where(key < Tuple(*filters.after))
+        query = query.order_by(Order.placed_at.desc(), Order.id.desc())
+    rows = list(query.limit(size + 1).dicts())
+    more = len(rows) > size
+    rows = rows[:size]
+    if filters.before:
+        rows.reverse()
+        return rows, filters.before != OLDEST, more
+    return rows, more, filters.after is not None
+
+
+def _total(terms):
+    """(count, kind): "exact"; "at_least" — more match than were counted within the bound or
+    the time budget; or "estimate" — from the id range when nothing is filtered (orders are
+    never deleted)."""
+    if not terms:
+        if is_postgres():  # one round trip; SQLite reads both ends only for a lone MIN/MAX
+            low, high = Order.select(fn.MIN(Order.id), fn.MAX(Order.id)).scalar(as_tuple=True)
+        else:
+            low = Order.select(fn.MIN(Order.id)).scalar()
+            high = Order.select(fn.MAX(Order.id)).scalar()
+        if high is None:
+            return 0, "exact"
+        if high - low + 1 > TOTAL_BOUND:
+            return high - low + 1, "estimate"
+    query = _where(Order.select(SQL("1")), terms).limit(TOTAL_BOUND + 1)
+    count, complete = _count_within_budget(query)
+    if not complete or count > TOTAL_BOUND:
+        return min(count, TOTAL_BOUND), "at_least"
+    return count, "exact"
+
+
+def _count_within_budget(query):
+    """Step through at most TOTAL_BOUND + 1 matching rows, stopping at the time budget: the
+    rows come as they are found (SQLite steps its statement; PostgreSQL a cursor fetched in
+    batches), so what was counted is a true lower bound."""
+    sql, params = query.sql()
+    if is_postgres():
+        name = f"order_total_{uuid.uuid4().hex[:12]}"
+        with db.atomic():  # a cursor lives in a transaction (or in the caller's savepoint)
+            db.execute_sql(f"DECLARE {name} NO SCROLL CURSOR FOR {sql}", params)
+            try:
+                return _counted(lambda size: db.execute_sql(
+                    f"FETCH FORWARD {size} FROM {name}").fetchall())
+            finally:
+                db.execute_sql(f"CLOSE {name}")
+    cursor = db.execute_sql(sql, params)
+    try:
+        return _counted(cursor.fetchmany)
+    finally:
+        cursor.close()
+
+
+def _counted(fetch):
+    """(rows counted, whether that was all of them) within COUNT_BUDGET_S. Steps start small
+    and double while they are quick: a PostgreSQL FETCH costs a round trip, and a slow filter
+    must not overshoot the budget by a whole large step."""
+    started = time.perf_counter()
+    deadline = started + COUNT_BUDGET_S
+    count, size = 0, COUNT_BATCH
+    while True:
+        step_started = time.perf_counter()
+        batch = len(fetch(size))
+        count += batch
+        now = time.perf_counter()
+        if batch < size:
+            return count, True
+        if now > deadline:
+            return count, False
+        if now - step_started < COUNT_BUDGET_S / 8:
+            size = min(size * 2, 2000)
+
+
+def scoped_choices(model, user, label, limit=300):
+    """(id, text) choices of `model` rows the user may see, for the filter selects."""
+    query = rbac.scoped(model.select(model.id, label), model, user)
+    return [(row.id, getattr(row, label.name)) for row in query.order_by(label).limit(limit)]
+
+
+def visible_cities(user):
+    query = rbac.scoped(Organization.select(Organization.id, Organization.name),
+                        Organization, user).where(Organization.kind == "city")
+    return [(o.id, o.name) for o in query.order_by(Organization.sort, Organization.id)]

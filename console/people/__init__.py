@@ -1,0 +1,1 @@
+"""People: customers, vehicles, butlers, suppliers, reviews, car models, uploads, demo."""

@@ -1,0 +1,1 @@
+"""System management: models, RBAC, accounts, audit, the outbox and seed data."""
