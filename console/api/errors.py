@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from console.api import schema as s
-from console.system.rbac import RbacError
+from console.errors import DomainError, InputError
 
 ERROR = s.component("Error", s.obj({"error": s.obj({
     "code": s.string(description="stable machine-readable code, e.g. `invalid`, "
@@ -53,23 +53,13 @@ def bad_request(message):
 
 
 def from_exception(exc):
-    """Map what operations raise to an ApiError; None means "not ours" (a real bug → 500)."""
+    """Map what operations raise to an ApiError by class; None means "not ours" (a real bug,
+    left to the 500 handler)."""
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, s.SchemaError):
-        return invalid(exc.field, _("%(field)s: %(reason)s", field=exc.field,
-                                    reason=_(exc.reason, **exc.params)))
-    if isinstance(exc, RbacError):
-        return invalid(exc.field, str(exc.message))
-    field = getattr(exc, "field", None)
-    code = getattr(exc, "code", None)
-    if field and isinstance(exc, ValueError):
-        return invalid(field, str(getattr(exc, "message", None) or exc))
-    if code and isinstance(exc, Exception) and isinstance(code, str):
-        return ApiError(409, code, str(getattr(exc, "message", None) or exc))
-    from console.views.base import DomainError
     if isinstance(exc, DomainError):
-        return ApiError(409, "conflict", str(exc))
+        field = exc.field if isinstance(exc, InputError) else None
+        return ApiError(exc.status, exc.code, exc.message, field)
     return None
 
 

@@ -8,6 +8,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
+from console.errors import InputError
+
 REF_PREFIX = "#/components/schemas/"
 ROOTS = ("body", "query")  # top-level fields are named bare: `vehicle_id`, not `body.vehicle_id`
 COMPONENTS: dict[str, dict] = {}
@@ -132,15 +136,19 @@ def N_(message):
     return message
 
 
-class SchemaError(ValueError):
+class SchemaError(InputError):
     """Input that does not match its schema; `field` is a dotted path (`items.0.price`),
-    `reason` an untranslated message with %(name)s placeholders filled from `params`."""
+    `reason` an untranslated message with %(name)s placeholders filled from `params`,
+    translated when the message is read."""
 
     def __init__(self, field_path, reason, **params):
-        super().__init__(f"{field_path}: {reason % params}")
-        self.field = field_path
+        super().__init__(field_path, f"{field_path}: {reason % params}")
         self.reason = reason
         self.params = params
+
+    @property
+    def message(self):
+        return _("%(field)s: %(reason)s", field=self.field, reason=_(self.reason, **self.params))
 
 
 _FORMATS = {

@@ -16,7 +16,7 @@ from console.catalogue.models import (
     ServiceItemPart,
 )
 from console.db import db, is_postgres, utcnow
-from console.errors import DomainError
+from console.errors import InputError
 from console.people.models import CarModel, Supplier
 from console.system import audit
 
@@ -50,14 +50,8 @@ STATUS_LABELS = {"draft": _l("Draft"), "pending": _l("Pending review"),
                  "approved": _l("Approved"), "rejected": _l("Rejected")}
 
 
-class CatalogueError(DomainError):
-    """A refused catalogue change; `field` is the form field at fault. The message is
-    translated when raised, i.e. in the language of the request that caused it."""
-
-    def __init__(self, field, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = str(message)
+class CatalogueError(InputError):
+    """A refused catalogue change; `field` is the form field at fault."""
 
 
 def write_transaction():

@@ -12,16 +12,11 @@ from flask_babel import lazy_gettext as _l
 
 from console.catalogue.models import ORDER_TYPES
 from console.db import utcnow
-from console.errors import DomainError
+from console.errors import InputError
 
 
-class PricingError(DomainError):
+class PricingError(InputError):
     """A calculation that cannot be done: the message names the input and the reason."""
-
-    def __init__(self, field, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = str(message)
 
 
 @dataclass(frozen=True)

@@ -7,20 +7,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import lazy_gettext as _l
 
 from console.catalogue.models import ORDER_TYPES, PRICING_KINDS
-from console.errors import DomainError
+from console.errors import InputError
 
 MAX_FEN = 100_000_000  # ¥1,000,000: far above any fee, low enough to catch a typo
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
-class ParameterError(DomainError):
+class ParameterError(InputError):
     """Bad parameters; `errors` lists (field path, message) pairs."""
-
-    field = "parameters"
 
     def __init__(self, errors):
         self.errors = list(errors)
-        super().__init__(self.message)
+        super().__init__("parameters", self.message)
 
     @property
     def message(self):

@@ -6,10 +6,10 @@ import re
 
 from flask_babel import gettext as _
 
-from console.system.rbac import RbacError
+from console.errors import InputError
 
 
-class InvalidValue(RbacError):
+class InvalidValue(InputError):
     """Bad input for one field; the message is already translated."""
 
 

@@ -15,8 +15,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from console.catalogue.items import CatalogueError, write_transaction
-from console.system.rbac import RbacError
+from console.catalogue.items import write_transaction
+from console.errors import InputError
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_BYTES = 5 * 1024 * 1024
@@ -24,18 +24,18 @@ MAX_ROWS = 5000
 MAX_FEN = 100_000_000
 
 
-class ImportFileError(ValueError):
+class ImportFileError(InputError):
     """The file as a whole cannot be read (not .xlsx, too large, no header)."""
 
     def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+        super().__init__("file", message)
 
 
-class CellError(ValueError):
+class CellError(InputError):
+    """One cell's value refused; the row and column are added by the caller."""
+
     def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+        super().__init__(None, message)
 
 
 @dataclass
@@ -288,7 +288,7 @@ def run(kind, data, context, dry_run=True):
             result.rows = _checked(kind, mapping, sheet[1:], context)  # gets written
             if result.ok and result.rows:
                 result.written = kind.write(result.rows, context)
-    except (CatalogueError, RbacError) as exc:  # a rule the row checks could not foresee
+    except InputError as exc:  # a rule the row checks could not foresee
         result.header_errors = [exc.message]
         result.written = 0
     return result

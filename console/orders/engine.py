@@ -9,13 +9,12 @@ import datetime as dt
 import secrets
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context, has_request_context
-from flask_babel import force_locale
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from console.db import db, is_postgres, utcnow
-from console.errors import DomainError
+from console.errors import ConflictError, DomainError, InputError, say
 from console.orders.models import (
     ORDER_TYPE_LETTERS,
     Order,
@@ -55,47 +54,21 @@ STAFF_ROLES = {"dispatcher": {DISPATCHER}, "customer_service": {SERVICE},
 ROLE_PREFERENCE = (CUSTOMER, BUTLER, SUPPLIER, DISPATCHER, SERVICE, SYSTEM)
 
 
-# ---- errors and their language ---------------------------------------------------------
-def say(text, locale=None):
-    """Render a lazy string in `locale`, else in the request's language, else (jobs, CLI,
-    logs: no user to ask) in English."""
-    if locale is None and has_request_context():
-        return str(text)
-    with force_locale(locale or "en"):
-        return str(text)
-
-
+# ---- errors ------------------------------------------------------------------------------
 class OrderError(DomainError):
-    def __init__(self, message):
-        super().__init__(message)
-        self.lazy_message = message
-
-    @property
-    def message(self):
-        return say(self.lazy_message)
-
-    def in_locale(self, locale):
-        return say(self.lazy_message, locale)
-
-    def __str__(self):
-        return self.message
+    """Any refused order operation (state or input)."""
 
 
-class OrderStateError(OrderError):
+class OrderStateError(OrderError, ConflictError):
     """A move refused: not in the table from this state, not this user's to make, or another
     move got there first. `code` is stable for the API; nothing was changed."""
 
     def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
+        ConflictError.__init__(self, message, code)
 
 
-class OrderInputError(OrderError):
+class OrderInputError(OrderError, InputError):
     """Bad input to an order operation; `field` names the culprit."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
 
 
 def _illegal(order, action):

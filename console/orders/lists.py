@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import JOIN, SQL, Tuple, fn
 
 from console.db import db, is_postgres
+from console.errors import InputError
 from console.orders.models import ORDER_TYPES, Order
 from console.orders.states import STATES, states_of
 from console.people.models import Butler, Customer, Supplier, Vehicle
@@ -41,10 +42,8 @@ ALL_STATES = sorted({str(s) for family in STATES.values() for s in family})
 OLDEST = (dt.datetime(1970, 1, 1), 0)  # a cursor before every order: "before" it is the last page
 
 
-class FilterError(ValueError):
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field, self.message = field, message
+class FilterError(InputError):
+    """A list filter that cannot be applied; `field` names the query parameter."""
 
 
 @dataclass

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import fn
 
 from console.db import db, utcnow
+from console.errors import InputError
 from console.system import audit, notify
 from console.system.models import LoginEvent, PasswordResetCode, User
 
@@ -26,11 +27,8 @@ RESET_MAX_PER_IP_HOUR = 10
 THROTTLED_REASONS = ("bad_password", "no_user", "locked", "refused", "ip_throttled")
 
 
-class AccountError(ValueError):
-    def __init__(self, field, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
+class AccountError(InputError):
+    """A refused login, recovery or account change; `field` names the form field."""
 
 
 # ---- lockout ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import JOIN, fn
 
 from console.db import db, utcnow
+from console.errors import InputError
 from console.system import audit
 from console.system.models import (
     DATA_SCOPES,
@@ -30,13 +31,8 @@ SUPER_ROLE = "super_admin"
 SCOPE_RANK = {scope: rank for rank, scope in enumerate(reversed(DATA_SCOPES))}  # own=0 .. all=3
 
 
-class RbacError(ValueError):
+class RbacError(InputError):
     """A bad RBAC change: the message names the field and the reason."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

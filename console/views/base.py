@@ -66,6 +66,35 @@ class GuardMixin:
     def declared_elements(self):
         return dict(self.elements)
 
+    # ---- the one place the console shows a refused operation -----------------------------
+    def handle_view_exception(self, exc, form=None):
+        """A DomainError is flashed (and shown under its form field when there is one) and
+        the request ends without a change; anything else is a bug and goes on to the 500."""
+        if not isinstance(exc, DomainError):
+            parent = getattr(super(), "handle_view_exception", None)
+            return parent(exc) if parent else False
+        if exc.field and form is not None and exc.field in form:
+            form[exc.field].errors = list(form[exc.field].errors) + [exc.message]
+        flash(exc.message, "error")
+        return True
+
+    def _run_view(self, fn, *args, **kwargs):
+        """A custom page lets a DomainError go; it is shown here and the user is sent back to
+        the page they came from (their own page within the console, else this page)."""
+        try:
+            return super()._run_view(fn, *args, **kwargs)
+        except DomainError as exc:
+            self.handle_view_exception(exc)
+            return redirect(_same_site(request.referrer) or url_for(".index_view"
+                            if "index_view" in dir(self) else ".index"))
+
+
+def _same_site(url):
+    """`url` when it points into this site (never an outside page), else None."""
+    if url and url.startswith(request.host_url):
+        return url
+    return None
+
 
 class ConsolePage(GuardMixin, BaseView):
     """A custom (non-model) console page."""
@@ -234,21 +263,14 @@ class ConsoleModelView(GuardMixin, ModelView):
                              audit.snapshot(model))
                 if self.rbac_sensitive:
                     rbac.bump()
-        except (DomainError, rbac.RbacError) as exc:
-            self._flash_error(exc, form)
+        except DomainError as exc:
+            self.handle_view_exception(exc, form)
             return False
         self.after_model_change(form, model, is_created)
         return model
 
     def after_save(self, form, model, is_created):
         """Inside the transaction, after the row is saved: link tables, derived fields."""
-
-    def _flash_error(self, exc, form):
-        field = getattr(exc, "field", None)
-        message = str(getattr(exc, "message", None) or exc)  # lazy text shows under the field too
-        if field and field in form:
-            form[field].errors = list(form[field].errors) + [message]
-        flash(message, "error")
 
     def delete_model(self, model):
         try:
@@ -259,8 +281,8 @@ class ConsoleModelView(GuardMixin, ModelView):
                 audit.record("delete", model, before, None)
                 if self.rbac_sensitive:
                     rbac.bump()
-        except (DomainError, rbac.RbacError) as exc:
-            flash(getattr(exc, "message", str(exc)), "error")
+        except DomainError as exc:
+            self.handle_view_exception(exc)
             return False
         except Exception as exc:  # e.g. a foreign key still points here
             flash(_("Cannot delete %(name)s: other records still use it (%(error)s).",

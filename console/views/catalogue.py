@@ -19,6 +19,7 @@ from console.catalogue import items as catalogue
 from console.catalogue.models import ORDER_TYPES, ServiceItem, ServiceItemPart
 from console.common import xlsx as imports
 from console.db import utcnow
+from console.errors import DomainError
 from console.people.models import CarModel, Supplier
 from console.system import audit
 from console.views.base import ConsoleModelView
@@ -210,13 +211,9 @@ class ServiceItemView(ConsoleModelView):
         if not self.allowed(move):
             abort(403)
         item = self.get_one(request.form.get("id", "")) or abort(404)
-        try:
-            catalogue.transition(item, move, current_user, request.form.get("reason", ""))
-        except catalogue.CatalogueError as exc:
-            flash(exc.message, "error")
-        else:
-            flash(_("Item %(code)s: %(status)s.", code=item.code,
-                    status=catalogue.STATUS_LABELS[item.review_status]), "success")
+        catalogue.transition(item, move, current_user, request.form.get("reason", ""))
+        flash(_("Item %(code)s: %(status)s.", code=item.code,
+                status=catalogue.STATUS_LABELS[item.review_status]), "success")
         return redirect(url_for(".details_view", id=item.id))
 
     def _bulk(self, ids, move):
@@ -225,7 +222,7 @@ class ServiceItemView(ConsoleModelView):
             try:
                 catalogue.transition(item, move, current_user)
                 done += 1
-            except catalogue.CatalogueError as exc:
+            except DomainError as exc:  # the others still go ahead; each refusal is listed
                 refused.append(exc.message)
         if done:
             flash(_("%(count)s items updated.", count=done), "success")

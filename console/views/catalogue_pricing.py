@@ -21,7 +21,7 @@ from console.catalogue import pricing, pricing_params
 from console.catalogue.models import PRICING_KINDS, PricingRuleSet, ServiceItem
 from console.common import xlsx as imports
 from console.db import utcnow
-from console.errors import DomainError
+from console.errors import DomainError, InputError
 from console.people.models import CarModel
 from console.system import rbac
 from console.views.base import ConsoleModelView, ConsolePage
@@ -44,7 +44,7 @@ def parse_local(text, field, label):
     try:
         return to_utc(dt.datetime.strptime((text or "").strip(), LOCAL_FORMAT))
     except ValueError:
-        raise rbac.RbacError(field, _("%(label)s: enter a date and time.", label=label)) from None
+        raise InputError(field, _("%(label)s: enter a date and time.", label=label)) from None
 
 
 def as_local_input(moment):
@@ -160,15 +160,15 @@ class PricingRuleSetView(ConsoleModelView):
             try:
                 parameters = json.loads(form.parameters.data or "")
             except json.JSONDecodeError as exc:
-                raise rbac.RbacError("parameters", _(
+                raise InputError("parameters", _(
                     "Parameters: not valid JSON (line %(line)s, column %(column)s: %(error)s).",
                     line=exc.lineno, column=exc.colno, error=exc.msg)) from None
             effective = parse_local(form.effective_from.data, "effective_from",
                                     _("Effective from"))
             return catalogue.create_rule_set(form.kind.data, parameters, effective,
                                              form.note.data, current_user)
-        except (DomainError, rbac.RbacError) as exc:
-            self._flash_error(exc, form)
+        except DomainError as exc:
+            self.handle_view_exception(exc, form)
             return False
 
     def render(self, template, **kwargs):
@@ -203,7 +203,7 @@ class PricingPreviewPage(ConsolePage):
                   "items": args.get("items", "")}
         try:
             inputs["at_utc"] = parse_local(inputs["at"], "at", _("Time"))
-        except rbac.RbacError as exc:
+        except InputError as exc:
             errors["at"], inputs["at_utc"] = exc.message, utcnow()
         try:
             km = Decimal(inputs["distance_km"].strip())
@@ -222,7 +222,7 @@ class PricingPreviewPage(ConsolePage):
         def add(kind, compute):
             try:
                 rows.append((kind, compute(), None))
-            except (DomainError, rbac.RbacError) as exc:
+            except DomainError as exc:
                 rows.append((kind, None, getattr(exc, "message", str(exc))))
 
         if "distance_km" not in errors:
@@ -242,12 +242,12 @@ class PricingPreviewPage(ConsolePage):
     def _items(inputs):
         codes = [c for c in inputs["items"].replace("，", ",").replace(" ", ",").split(",") if c]
         if not codes:
-            raise rbac.RbacError("items", _("Items: enter one or more item codes."))
+            raise InputError("items", _("Items: enter one or more item codes."))
         found = {i.code: i for i in rbac.scoped(ServiceItem.select(), ServiceItem, current_user)
                  .where(ServiceItem.code.in_(codes))}
         missing = [c for c in codes if c not in found]
         if missing:
-            raise rbac.RbacError("items", _("Items: unknown item code(s) %(codes)s.",
+            raise InputError("items", _("Items: unknown item code(s) %(codes)s.",
                                             codes=", ".join(missing)))
         return [found[c] for c in codes]
 
@@ -256,13 +256,13 @@ def _yuan(text, field, label):
     try:
         return imports.yuan()(text)
     except imports.CellError as exc:
-        raise rbac.RbacError(field, f"{label}: {exc.message}") from None
+        raise InputError(field, f"{label}: {exc.message}") from None
 
 
 def _count(text):
     value = (text or "").strip()
     if not value.isdigit() or int(value) > 1000:
-        raise rbac.RbacError("refusals", _("Refusals or timeouts: a whole number from 0 to "
+        raise InputError("refusals", _("Refusals or timeouts: a whole number from 0 to "
                                            "1000."))
     return int(value)
 

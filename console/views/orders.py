@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from peewee import JOIN
 
 from console.db import utcnow
-from console.errors import DomainError
+from console.errors import InputError
 from console.orders import aftersales
 from console.orders import lists as order_list
 from console.orders import operations as orders
@@ -280,14 +280,9 @@ class OrderPages(ConsolePage):
         if not self.allowed(f"action.{move}"):
             abort(403)
         order = self._order(order_id)
-        try:
-            self._apply(order, move, request.form)
-        except (DomainError, rbac.RbacError) as exc:
-            flash(_("%(move)s was not done: %(reason)s", move=ACTION_LABELS[move],
-                    reason=getattr(exc, "message", None) or str(exc)), "error")
-        else:
-            flash(_("%(move)s: done. The order is now %(state)s.", move=ACTION_LABELS[move],
-                    state=STATE_LABELS.get(order.status, order.status)), "success")
+        self._apply(order, move, request.form)  # a refusal is shown by handle_view_exception
+        flash(_("%(move)s: done. The order is now %(state)s.", move=ACTION_LABELS[move],
+                state=STATE_LABELS.get(order.status, order.status)), "success")
         return redirect(url_for(".detail", order_id=order.id))
 
     def _apply(self, order, move, form):
@@ -317,7 +312,7 @@ class OrderPages(ConsolePage):
 
 # ---- form input --------------------------------------------------------------------------
 def _bad(field, message):
-    return rbac.RbacError(field, message)
+    return InputError(field, message)
 
 
 def _whole(raw, field, label):
