@@ -47,7 +47,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _install_request_hooks(app):
-    schema_seen_current = []  # per app: once current, the check is skipped
+    # per app: once current, the check is skipped (tests empty it to point the app elsewhere)
+    schema_seen_current = app.extensions["console_schema_seen_current"] = []
 
     @app.before_request
     def open_connection():

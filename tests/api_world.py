@@ -5,9 +5,9 @@ import datetime as dt
 
 from console.catalogue import items as catalogue
 from console.catalogue.models import ServiceItem
+from console.common.clock import local_day  # noqa: F401  (re-exported for the tests)
 from console.orders import appointments
 from console.orders import operations as orders
-from console.orders.engine import local_day  # noqa: F401  (re-exported for the tests)
 from console.orders.models import VEHICLE_TYPES, Order
 from console.people import operations as people
 from console.people.models import Butler, CarModel, Customer, Supplier, Vehicle

@@ -1,7 +1,7 @@
 """The order operations as customers, shops, butlers and staff rely on them: order numbers,
 service codes, prices with their rule versions, the quote's explanation, cost changes, rework,
 payment, reviews, appointments and each vehicle's history. (One database per backend for the
-module; each test's changes are rolled back.)"""
+module; each test's changes are rolled back: the `rolled_back` mark.)"""
 import datetime as dt
 import re
 
@@ -11,13 +11,12 @@ from order_factories import (
     make_butler,
     make_item,
     reload,
-    rolled_back,
-    shared_database,
 )
 from peewee import IntegrityError
 
 from console.catalogue import pricing
 from console.catalogue.models import PricingRuleSet
+from console.common.clock import local_day
 from console.db import utcnow
 from console.orders import aftersales, appointments
 from console.orders import operations as orders
@@ -26,16 +25,7 @@ from console.orders.models import Appointment, Order, OrderEvent, OrderLine, Sup
 from console.people.models import Butler, Customer, Review
 
 
-@pytest.fixture(scope="module")
-def shared_app(backend, tmp_path_factory):
-    yield from shared_database(backend, tmp_path_factory)
-
-
-@pytest.fixture
-def app(shared_app):
-    """This module's `app`: one database for the module, each test's changes rolled back."""
-    with rolled_back():
-        yield shared_app
+pytestmark = pytest.mark.rolled_back
 
 
 @pytest.fixture
@@ -59,7 +49,7 @@ def test_order_numbers_are_type_letter_local_date_and_a_sequence_that_sorts(w):
     placed = [place(w) for _ in range(3)] + [place(w, order_type="detailing",
                                                    items=[make_item(w.supplier, "detailing")])]
     numbers = [o.order_no for o in placed]
-    today = orders.local_day(utcnow())
+    today = local_day(utcnow())
     assert all(re.fullmatch(rf"[MD]{today}\d{{6}}", n) for n in numbers), numbers
     assert numbers[3].startswith("D")
     assert [n[9:] for n in numbers] == sorted(n[9:] for n in numbers)

@@ -10,9 +10,9 @@ import pytest
 from console.catalogue import items as catalogue
 from console.catalogue import pricing, pricing_params
 from console.catalogue.pricing import Rule
+from console.common.money import format_yuan as yuan_text
 from console.db import utcnow
 from console.models import PricingRuleSet, ServiceItem, Supplier
-from console.views.catalogue import yuan_text
 
 PAST = dt.datetime(2024, 1, 1)
 DRIVING = {"base_fen": 3900, "included_m": 5000, "per_km_fen": 350, "night_start": "22:00",

@@ -15,7 +15,8 @@ from console.catalogue.models import (
     ServiceItemCarModel,
     ServiceItemPart,
 )
-from console.db import db, is_postgres, utcnow
+from console.common.tx import writing
+from console.db import db, utcnow
 from console.errors import InputError
 from console.people.models import CarModel, Supplier
 from console.system import audit
@@ -52,14 +53,6 @@ STATUS_LABELS = {"draft": _l("Draft"), "pending": _l("Pending review"),
 
 class CatalogueError(InputError):
     """A refused catalogue change; `field` is the form field at fault."""
-
-
-def write_transaction():
-    """SQLite takes the write lock up front so a concurrent writer waits instead of failing
-    on a stale snapshot; PostgreSQL locks rows as it goes."""
-    if not is_postgres() and not db.in_transaction():
-        return db.atomic(lock_type="IMMEDIATE")
-    return db.atomic()
 
 
 # ---- review transitions -------------------------------------------------------------------
@@ -197,7 +190,7 @@ def create_item(supplier, name, order_type, labour_price_fen, parts=(), car_mode
     """A new draft item with the supplier's next code; parts and car models in one go."""
     name = check_item(supplier, name, order_type, labour_price_fen)
     parts, car_model_ids = check_parts(parts), check_car_models(car_model_ids)
-    with write_transaction():
+    with writing():
         item = ServiceItem(supplier=supplier.id, organization=supplier.organization_id,
                            name=name, order_type=order_type, labour_price_fen=labour_price_fen,
                            created_by=actor.id if actor else None)
@@ -284,7 +277,7 @@ def create_rule_set(kind, parameters, effective_from, note="", actor=None):
         raise CatalogueError("effective_from", _l("Effective from: a date and time is needed."))
     for _attempt in range(5):  # two editors saving the same kind at once: retry the version
         try:
-            with write_transaction():
+            with writing():
                 rule = PricingRuleSet.create(
                     kind=kind, version=PricingRuleSet.next_version(kind), parameters=parameters,
                     effective_from=effective_from, note=(note or "").strip(),

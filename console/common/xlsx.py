@@ -7,7 +7,6 @@ import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
@@ -15,7 +14,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from console.catalogue.items import write_transaction
+from console.common.money import parse_yuan
+from console.common.tx import writing
 from console.errors import InputError
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -116,37 +116,16 @@ def text(max_length, required=True, pattern=None, pattern_hint=""):
 
 def yuan(required=True):
     """Yuan as typed in Excel (128, 128.5, "¥1,280.50") to integer fen; never more than two
-    decimals, never negative."""
+    decimals, never negative, at most MAX_FEN."""
     def parse(value):
         if _blank(value):
             if required:
                 raise CellError(_l("is required"))
             return None
-        if isinstance(value, bool):
-            raise CellError(_l("must be an amount in yuan, e.g. 128.50"))
-        if isinstance(value, float):
-            # binary floats from Excel: accept what is a two-decimal amount to within 1e-6
-            amount = Decimal(repr(value))
-            cents = amount.quantize(Decimal("0.01"))
-            if abs(amount - cents) > Decimal("0.000001"):
-                raise CellError(_l("at most 2 decimal places (fen), not %(value)s", value=value))
-            amount = cents
-        else:
-            try:
-                amount = Decimal(str(value).strip().replace("¥", "").replace("￥", "")
-                                 .replace(",", ""))
-            except InvalidOperation:
-                raise CellError(_l("must be an amount in yuan, e.g. 128.50")) from None
-            if not amount.is_finite():
-                raise CellError(_l("must be an amount in yuan, e.g. 128.50"))
-            if amount != amount.quantize(Decimal("0.01")):
-                raise CellError(_l("at most 2 decimal places (fen), not %(value)s", value=value))
-        if amount < 0:
-            raise CellError(_l("must not be negative"))
-        fen = int(amount * 100)
-        if fen > MAX_FEN:
-            raise CellError(_l("must be at most ¥1,000,000"))
-        return fen
+        try:
+            return parse_yuan(value, maximum_fen=MAX_FEN)
+        except InputError as exc:
+            raise CellError(exc.lazy_message) from None
     return parse
 
 
@@ -284,7 +263,7 @@ def run(kind, data, context, dry_run=True):
         result.rows = _checked(kind, mapping, sheet[1:], context)
         return result
     try:
-        with write_transaction():  # checked again under the write lock: what is shown is what
+        with writing():  # checked again under the write lock: what is shown is what
             result.rows = _checked(kind, mapping, sheet[1:], context)  # gets written
             if result.ok and result.rows:
                 result.written = kind.write(result.rows, context)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
+from console.common.tx import writing
 from console.db import utcnow
 from console.orders.engine import (
     OrderInputError,
@@ -13,7 +14,6 @@ from console.orders.engine import (
     fen,
     plain_text,
     transition,
-    writing,
 )
 from console.orders.models import (
     COMPLAINT_STATUSES,

@@ -5,8 +5,10 @@ import datetime as dt
 
 from flask_babel import lazy_gettext as _l
 
+from console.common.clock import local_to_utc
+from console.common.tx import writing
 from console.db import utcnow
-from console.orders.engine import OrderInputError, local_to_utc, writing
+from console.orders.engine import OrderInputError
 from console.orders.models import Appointment, SupplierTimeSlot
 from console.system import audit
 

@@ -7,12 +7,13 @@ overtaken by a concurrent move: code + message, API 409) or `OrderInputError` (b
 field + message, API 422), and changes nothing."""
 import datetime as dt
 import secrets
-from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
+from console.common.clock import local_day
+from console.common.tx import writing
 from console.db import db, is_postgres, utcnow
 from console.errors import ConflictError, DomainError, InputError, say
 from console.orders.models import (
@@ -185,14 +186,6 @@ def available_actions(order, user):
 
 
 # ---- the one place that moves an order ---------------------------------------------------
-def writing():
-    """A write transaction. SQLite takes the write lock up front, so a concurrent writer waits
-    instead of failing on a stale snapshot; PostgreSQL locks the rows it touches."""
-    if not is_postgres() and not db.in_transaction():
-        return db.atomic(lock_type="IMMEDIATE")
-    return db.atomic()
-
-
 def _locked(order_id):
     query = Order.select().where(Order.id == order_id)
     return (query.for_update() if is_postgres() else query).get()
@@ -298,21 +291,6 @@ def _notify(order, event, actor):
 
 
 # ---- numbers and codes -------------------------------------------------------------------
-def platform_zone():
-    return ZoneInfo(current_app.config["CONSOLE_TIMEZONE"] if has_app_context()
-                    else "Asia/Shanghai")
-
-
-def local_day(moment):
-    return moment.replace(tzinfo=dt.timezone.utc).astimezone(platform_zone()).strftime("%Y%m%d")
-
-
-def local_to_utc(moment):
-    """A naive local (platform time zone) datetime as naive UTC, as stored."""
-    return moment.replace(tzinfo=platform_zone()).astimezone(dt.timezone.utc).replace(
-        tzinfo=None)
-
-
 def next_order_no(order_type, now=None):
     """Type letter + local date + a per-day sequence: M20261124000123. The counter row is
     bumped by one atomic upsert, so concurrent placements never share a number."""

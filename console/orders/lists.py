@@ -15,12 +15,12 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, SQL, Tuple, fn
 
+from console.common.clock import local_midnight_utc
+from console.common.money import format_yuan, parse_yuan
 from console.db import db, is_postgres
 from console.errors import InputError
 from console.orders.models import ORDER_TYPES, Order
@@ -33,7 +33,6 @@ PAGE_SIZE = 20
 TOTAL_BOUND = 10_000
 COUNT_BUDGET_S = 0.002  # counting stops here: the total is then shown as "N+"
 COUNT_BATCH = 100  # rows per step at first; doubled while steps are quick
-MAX_YUAN = Decimal("10000000")
 ORDER_NO = re.compile(r"^[A-Z]\d{1,14}$")
 SERVICE_CODE = re.compile(r"^\d{8}$")
 MOBILE = re.compile(r"^1\d{10}$")
@@ -78,14 +77,11 @@ class Filters:
                   "supplier": self.supplier, "butler": self.butler,
                   "date_from": self.date_from.isoformat() if self.date_from else None,
                   "date_to": self.date_to.isoformat() if self.date_to else None,
-                  "amount_min": _yuan_text(self.amount_min),
-                  "amount_max": _yuan_text(self.amount_max), "q": self.q}
+                  "amount_min": format_yuan(self.amount_min, symbol=False, grouping=False),
+                  "amount_max": format_yuan(self.amount_max, symbol=False, grouping=False),
+                  "q": self.q}
         values.update(override)
         return {k: v for k, v in values.items() if v not in (None, "")}
-
-
-def _yuan_text(fen):
-    return None if fen is None else f"{Decimal(fen) / 100:.2f}"
 
 
 # ---- parsing -------------------------------------------------------------------------------
@@ -104,7 +100,7 @@ def parse(args):
             continue
         try:
             setattr(filters, name, read(raw))
-        except FilterError as exc:
+        except InputError as exc:
             filters.errors[name] = exc.message
     filters.q = " ".join((args.get("q") or "").split())[:40]
     if filters.status and filters.order_type and \
@@ -145,15 +141,7 @@ def _date(label):
 
 def _money(label):
     def read(raw):
-        try:
-            yuan = Decimal(raw.replace(",", "").replace("¥", ""))
-        except InvalidOperation:
-            raise FilterError("", _l("%(label)s: an amount in yuan, e.g. 199.00.",
-                                     label=label)) from None
-        if not yuan.is_finite() or yuan < 0 or yuan > MAX_YUAN or yuan != yuan.quantize(
-                Decimal("0.01")):
-            raise FilterError("", _l("%(label)s: an amount in yuan, e.g. 199.00.", label=label))
-        return int(yuan * 100)
+        return parse_yuan(raw, "", label)
     return read
 
 
@@ -177,11 +165,6 @@ def cursor_text(placed_at, row_id):
 
 
 # ---- the query -------------------------------------------------------------------------------
-def _local_midnight_utc(day, zone):
-    local = dt.datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
-    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-
 def search_condition(q):
     """The indexed condition for a search box text, or None when it cannot match anything.
     Raises FilterError when the text is none of the searchable kinds."""
@@ -230,7 +213,7 @@ def scope_hint(user):
     return hint[0] if len(hint) == 1 else hint[0] | hint[1]
 
 
-def conditions(filters, user, zone):
+def conditions(filters, user):
     """WHERE terms for the filters and the user's data scope; None in the list means the
     filters cannot match any row."""
     terms = []
@@ -252,10 +235,10 @@ def conditions(filters, user, zone):
     if filters.butler:
         terms.append(Order.butler == filters.butler)
     if filters.date_from:
-        terms.append(Order.placed_at >= _local_midnight_utc(filters.date_from, zone))
+        terms.append(Order.placed_at >= local_midnight_utc(filters.date_from))
     if filters.date_to:
-        terms.append(Order.placed_at < _local_midnight_utc(
-            filters.date_to + dt.timedelta(days=1), zone))
+        terms.append(Order.placed_at < local_midnight_utc(
+            filters.date_to + dt.timedelta(days=1)))
     amount = fn.COALESCE(Order.final_fen, Order.estimate_fen)
     if filters.amount_min is not None:
         terms.append(amount >= filters.amount_min)
@@ -284,9 +267,9 @@ class Page:
     last_cursor: str | None = None
 
 
-def fetch(filters, user, zone, size=PAGE_SIZE):
+def fetch(filters, user, size=PAGE_SIZE):
     """One page of orders with the names shown beside them, and the total."""
-    terms = conditions(filters, user, zone)
+    terms = conditions(filters, user)
     if any(term is None for term in terms):  # `None in terms` would compare expressions
         return Page([], False, False, 0, "exact")
     rows, has_next, has_prev = _rows(terms, filters, size)

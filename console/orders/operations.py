@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from console.catalogue import items as catalogue
 from console.catalogue import pricing
 from console.catalogue.models import PricingRuleSet, ServiceItem
+from console.common.tx import writing
 from console.db import utcnow
 from console.orders import appointments
 from console.orders.engine import *  # noqa: F401,F403  (orders.transition, orders.TRANSITIONS, ...)
@@ -29,7 +30,6 @@ from console.orders.engine import (
     say,
     timeline,
     transition,
-    writing,
 )
 from console.orders.engine import plain_text as text
 from console.orders.models import (

@@ -8,7 +8,6 @@ import re
 import secrets
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -68,16 +67,6 @@ def pinyin_key(text):
     full = "".join(lazy_pinyin(text or "")).replace(" ", "").lower()
     initials = "".join(lazy_pinyin(text or "", style=Style.FIRST_LETTER)).replace(" ", "")
     return f"{full} {initials.lower()}"[:200]
-
-
-def parse_local_date(text, field, label, timezone):
-    """'2026-12-31' typed in the platform time zone: the end of that day, in UTC."""
-    try:
-        day = dt.date.fromisoformat((text or "").strip())
-    except ValueError:
-        raise InvalidValue(field, _("%(field)s: a date like 2026-12-31", field=label)) from None
-    local_end = dt.datetime.combine(day, dt.time(23, 59, 59), ZoneInfo(timezone))
-    return local_end.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 # ---- accounts ------------------------------------------------------------------------

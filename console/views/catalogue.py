@@ -8,7 +8,6 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import filters
 from flask_admin.form import Select2Widget
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +17,8 @@ from wtforms import HiddenField, SelectMultipleField, StringField
 from console.catalogue import items as catalogue
 from console.catalogue.models import ORDER_TYPES, ServiceItem, ServiceItemPart
 from console.common import xlsx as imports
+from console.common.clock import local_time
+from console.common.money import format_yuan
 from console.db import utcnow
 from console.errors import DomainError
 from console.people.models import CarModel, Supplier
@@ -37,18 +38,6 @@ ITEM_LABELS = dict(
     updated_at=_l("Updated at"), parts=_l("Parts lines"), car_models=_l("Car models"),
     total=_l("Labour + parts"), organization=_l("Organization"),
     **{"supplier.name": _l("Supplier"), "supplier.code": _l("Supplier code")})
-
-
-def yuan_text(fen):
-    """Integer fen shown as ¥1,234.56."""
-    if fen is None:
-        return ""
-    sign = "-" if fen < 0 else ""
-    return f"{sign}¥{Decimal(abs(fen)) / 100:,.2f}"
-
-
-def local_time(value):
-    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
 
 
 class YuanField(StringField):
@@ -120,8 +109,8 @@ class ServiceItemView(ConsoleModelView):
     column_labels = ITEM_LABELS
     column_formatters = {
         "order_type": lambda v, c, m, n: catalogue.ORDER_TYPE_LABELS.get(m.order_type),
-        "labour_price_fen": lambda v, c, m, n: yuan_text(m.labour_price_fen),
-        "total": lambda v, c, m, n: yuan_text(m.total_fen),
+        "labour_price_fen": lambda v, c, m, n: format_yuan(m.labour_price_fen),
+        "total": lambda v, c, m, n: format_yuan(m.total_fen),
         "review_status": lambda v, c, m, n: status_badge(m.review_status),
         "updated_at": lambda v, c, m, n: local_time(m.updated_at),
         "reviewed_at": lambda v, c, m, n: local_time(m.reviewed_at),
@@ -238,7 +227,7 @@ class ServiceItemView(ConsoleModelView):
         self._bulk(ids, "approve")
 
     def render(self, template, **kwargs):
-        kwargs.update(yuan=yuan_text, status_badge=status_badge, local_time=local_time,
+        kwargs.update(yuan=format_yuan, status_badge=status_badge, local_time=local_time,
                       review_labels=self.elements)
         return super().render(template, **kwargs)
 

@@ -17,11 +17,11 @@ from flask_login import current_user
 from console.catalogue import items as catalogue
 from console.catalogue.import_kinds import KINDS
 from console.common import xlsx as imports
+from console.common.money import format_yuan
 from console.config import setting
 from console.people.models import Supplier
 from console.system import rbac
 from console.views.base import ConsolePage
-from console.views.catalogue import yuan_text
 
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
 KEEP_SECONDS = 24 * 3600
@@ -35,7 +35,7 @@ def cell_text(key, value):
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if key.endswith("_fen") and isinstance(value, int):
-        return yuan_text(value)
+        return format_yuan(value)
     return "" if value is None else str(value)
 
 

@@ -10,7 +10,6 @@ from flask_admin.contrib.peewee import filters
 from flask_admin.model.template import LinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user
 from markupsafe import Markup, escape
 from wtforms import SelectField, StringField, TextAreaField
@@ -19,13 +18,14 @@ from wtforms.widgets import TextArea
 from console.catalogue import items as catalogue
 from console.catalogue import pricing, pricing_params
 from console.catalogue.models import PRICING_KINDS, PricingRuleSet, ServiceItem
-from console.common import xlsx as imports
+from console.common.clock import as_local_input, local_time, parse_local_input, to_local
+from console.common.money import format_yuan, parse_yuan
 from console.db import utcnow
 from console.errors import DomainError, InputError
 from console.people.models import CarModel
 from console.system import rbac
 from console.views.base import ConsoleModelView, ConsolePage
-from console.views.catalogue import ORDER_TYPE_CHOICES, car_model_choices, local_time, yuan_text
+from console.views.catalogue import ORDER_TYPE_CHOICES, car_model_choices
 from console.views.labels import LABELS
 
 KIND_LABELS = {"estimate": _l("Estimate"), "butler_fee": _l("Butler fee"),
@@ -36,19 +36,6 @@ PART_LABELS = {"base": _l("Base fare"), "distance": _l("Distance beyond the incl
                "night_surcharge": _l("Night surcharge"), "labour": _l("Labour cost"),
                "parts": _l("Parts cost"), "minimum_top_up": _l("Top-up to the minimum"),
                "delivery": _l("Delivery"), "points": _l("Points"), "bonus": _l("Bonus")}
-LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-def parse_local(text, field, label):
-    """A datetime-local input in the platform time zone, as naive UTC."""
-    try:
-        return to_utc(dt.datetime.strptime((text or "").strip(), LOCAL_FORMAT))
-    except ValueError:
-        raise InputError(field, _("%(label)s: enter a date and time.", label=label)) from None
-
-
-def as_local_input(moment):
-    return to_user_timezone(moment).strftime(LOCAL_FORMAT)
 
 
 class JsonArea(TextArea):
@@ -83,7 +70,7 @@ def parameter_lines(parameters, prefix=""):
             for index, entry in enumerate(value):
                 lines += parameter_lines(entry, f"{name}[{index}].")
         elif key.endswith("_fen") or prefix.endswith("by_order_type."):
-            lines.append(f"{name} = {value} ({yuan_text(value)})")
+            lines.append(f"{name} = {value} ({format_yuan(value)})")
         else:
             lines.append(f"{name} = {value}")
     return lines
@@ -144,7 +131,7 @@ class PricingRuleSetView(ConsoleModelView):
             template = source or self._in_force(form.kind.data)
             form.parameters.data = json.dumps(template.parameters if template else {},
                                               ensure_ascii=False, indent=2)
-            tomorrow = to_user_timezone(utcnow()).date() + dt.timedelta(days=1)
+            tomorrow = to_local(utcnow()).date() + dt.timedelta(days=1)
             form.effective_from.data = f"{tomorrow.isoformat()}T00:00"
         return form
 
@@ -163,7 +150,7 @@ class PricingRuleSetView(ConsoleModelView):
                 raise InputError("parameters", _(
                     "Parameters: not valid JSON (line %(line)s, column %(column)s: %(error)s).",
                     line=exc.lineno, column=exc.colno, error=exc.msg)) from None
-            effective = parse_local(form.effective_from.data, "effective_from",
+            effective = parse_local_input(form.effective_from.data, "effective_from",
                                     _("Effective from"))
             return catalogue.create_rule_set(form.kind.data, parameters, effective,
                                              form.note.data, current_user)
@@ -189,7 +176,7 @@ class PricingPreviewPage(ConsolePage):
         return self.render("catalogue/pricing_preview.html", inputs=inputs, errors=errors,
                            results=results, order_types=ORDER_TYPE_CHOICES,
                            car_models=car_model_choices(), kind_labels=KIND_LABELS,
-                           part_labels=PART_LABELS, yuan=yuan_text,
+                           part_labels=PART_LABELS, yuan=format_yuan,
                            rule_link=rbac.can(current_user, "pricing_rules"))
 
     def _inputs(self):
@@ -202,7 +189,7 @@ class PricingPreviewPage(ConsolePage):
                   "car_model": args.get("car_model", type=int),
                   "items": args.get("items", "")}
         try:
-            inputs["at_utc"] = parse_local(inputs["at"], "at", _("Time"))
+            inputs["at_utc"] = parse_local_input(inputs["at"], "at", _("Time"))
         except InputError as exc:
             errors["at"], inputs["at_utc"] = exc.message, utcnow()
         try:
@@ -231,7 +218,7 @@ class PricingPreviewPage(ConsolePage):
             add("butler_fee", lambda: pricing.butler_fee(inputs["distance_m"], at, rules))
         add("delivery_fee", lambda: pricing.delivery_fee(inputs["order_type"], rules, at))
         add("loyalty_points", lambda: pricing.loyalty_points(
-            _yuan(inputs["paid_yuan"], "paid_yuan", _("Amount paid")), rules, at))
+            parse_yuan(inputs["paid_yuan"], "paid_yuan", _("Amount paid")), rules, at))
         add("refusal_bonus", lambda: pricing.refusal_bonus(
             _count(inputs["refusals"]), rules, at))
         add("estimate", lambda: pricing.estimate(self._items(inputs), CarModel.get_or_none(
@@ -250,13 +237,6 @@ class PricingPreviewPage(ConsolePage):
             raise InputError("items", _("Items: unknown item code(s) %(codes)s.",
                                             codes=", ".join(missing)))
         return [found[c] for c in codes]
-
-
-def _yuan(text, field, label):
-    try:
-        return imports.yuan()(text)
-    except imports.CellError as exc:
-        raise InputError(field, f"{label}: {exc.message}") from None
 
 
 def _count(text):

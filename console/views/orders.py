@@ -5,11 +5,9 @@ the move endpoints, and the printable work order (工单).
 Every page applies the user's data scope; an order outside it answers 404. Each move button is
 an element resource (`orders.action.<move>`): without it the button is hidden and a typed POST
 answers 403. The move itself is the order engine's: a refused move is flashed, nothing changes."""
-import datetime as dt
-from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
+from decimal import Decimal
 
-from flask import abort, current_app, flash, jsonify, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -18,6 +16,8 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from peewee import JOIN
 
+from console.common.clock import local_time
+from console.common.money import format_yuan, parse_yuan
 from console.db import utcnow
 from console.errors import InputError
 from console.orders import aftersales
@@ -63,28 +63,6 @@ QUOTE_ROWS = 4
 STATE_STYLES = {"cancelled": "secondary", "refunded": "secondary", "refused": "warning",
                 "closed": "dark", "paid": "success", "awaiting_grab": "danger",
                 "requested": "danger"}
-
-
-def yuan(fen):
-    """Integer fen shown as ¥1,234.56."""
-    if fen is None:
-        return ""
-    sign = "-" if fen < 0 else ""
-    return f"{sign}¥{Decimal(abs(fen)) / 100:,.2f}"
-
-
-_ZONES = {}
-
-
-def local_time(value, with_seconds=False):
-    """A stored UTC time in the platform time zone (numeric, so the same in every language;
-    Babel's format_datetime costs more than the whole list query)."""
-    if not value:
-        return ""
-    name = current_app.config["CONSOLE_TIMEZONE"]
-    zone = _ZONES.get(name) or _ZONES.setdefault(name, ZoneInfo(name))
-    local = value.replace(tzinfo=dt.timezone.utc).astimezone(zone)
-    return local.strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
 
 
 def order_facts(order):
@@ -137,8 +115,7 @@ class OrderPages(ConsolePage):
     @expose("/")
     def index(self):
         filters = order_list.parse(request.args)
-        zone = current_app.config["CONSOLE_TIMEZONE"]
-        page = order_list.fetch(filters, current_user, zone)
+        page = order_list.fetch(filters, current_user)
         for problem in filters.errors.values():
             flash(problem, "error")
         return self.render("orders/list.html", filters=filters, page=page,
@@ -182,7 +159,8 @@ class OrderPages(ConsolePage):
 
     @staticmethod
     def _helpers():
-        return {"yuan": yuan, "local_time": local_time, "state_badge": state_badge, **labels()}
+        return {"yuan": format_yuan, "local_time": local_time, "state_badge": state_badge,
+                **labels()}
 
     @expose("/lookup/<kind>/")
     def lookup(self, kind):
@@ -303,7 +281,7 @@ class OrderPages(ConsolePage):
             return aftersales.post_progress(order, user, form.get("words", ""))
         inputs = {}
         if "amount" in MOVE_FIELDS.get(move, ()):
-            inputs["final_fen"] = _fen(form.get("amount"), "amount", _("Amount"))
+            inputs["final_fen"] = parse_yuan(form.get("amount"), "amount", _("Amount"))
         for name in ("policy_no", "tracking_no"):
             if name in MOVE_FIELDS.get(move, ()):
                 inputs[name] = form.get(name, "")
@@ -322,18 +300,6 @@ def _whole(raw, field, label):
     return int(raw)
 
 
-def _fen(raw, field, label, allow_zero=True):
-    """Yuan typed in a form ("128.50") as integer fen; more than two decimals is refused."""
-    try:
-        value = Decimal((raw or "").strip().replace(",", ""))
-    except InvalidOperation:
-        raise _bad(field, _("%(label)s: an amount in yuan, e.g. 128.50.", label=label)) from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")) or \
-            value > order_list.MAX_YUAN or (value == 0 and not allow_zero):
-        raise _bad(field, _("%(label)s: an amount in yuan, e.g. 128.50.", label=label))
-    return int(value * 100)
-
-
 def _quote_lines(form):
     """The quote form's rows (kind, name, quantity, unit price in yuan); empty rows skipped."""
     lines = []
@@ -344,7 +310,7 @@ def _quote_lines(form):
         label = _("Line %(number)s", number=number + 1)
         qty = _whole(form.get(f"line-{number}-qty") or "1", f"lines[{number + 1}]", label)
         lines.append({"kind": form.get(f"line-{number}-kind", ""), "name": name, "qty": qty,
-                      "unit_fen": _fen(form.get(f"line-{number}-unit"),
+                      "unit_fen": parse_yuan(form.get(f"line-{number}-unit"),
                                        f"lines[{number + 1}]", label)})
     return lines
 

@@ -13,6 +13,7 @@ from peewee import fn
 from wtforms import FileField, PasswordField
 from wtforms.validators import Optional
 
+from console.common.clock import local_time, parse_local_date_end
 from console.common.validators import InvalidValue
 from console.config import setting
 from console.people import operations as people
@@ -31,7 +32,6 @@ from console.system import rbac
 from console.system.models import Organization
 from console.views.base import ConsoleModelView, ReadOnlyView
 from console.views.labels import LABELS, localized
-from console.views.system import local_time
 
 CATEGORY = _l("People")
 LEVEL_LABELS = {"regular": _l("Regular"), "vip": _l("VIP")}
@@ -259,8 +259,7 @@ class CustomerView(LiveFilterOptionsMixin, PeopleSearchMixin, DetailFormsMixin, 
         customer = self._target()
         until = request.form.get("vip_until", "").strip()
         try:
-            end = people.parse_local_date(until, "vip_until", _("VIP until"),
-                                          setting("CONSOLE_TIMEZONE")) if until else None
+            end = parse_local_date_end(until, "vip_until", _("VIP until")) if until else None
             people.set_vip(customer, end, current_user._get_current_object(),
                            request.form.get("reason", ""))
         except InvalidValue as exc:

@@ -15,6 +15,7 @@ from peewee import Case, fn
 from wtforms import PasswordField, SelectMultipleField
 from wtforms.validators import Optional
 
+from console.common.clock import local_time, parse_local_date_end
 from console.common.validators import InvalidValue, validate_mobile
 from console.config import setting
 from console.db import db, utcnow
@@ -40,7 +41,6 @@ from console.views.people import (
     org_name,
     stars_text,
 )
-from console.views.system import local_time
 
 SERVICE_TYPE_LABELS = {
     "maintenance": _l("Maintenance"), "detailing": _l("Detailing"),
@@ -262,8 +262,8 @@ class CertificationView(DetailFormsMixin, ReadOnlyView):
         supplier = self._target()
         try:
             expires = request.form.get("expires_at", "").strip()
-            end = people.parse_local_date(expires, "expires_at", _("Certificate expires"),
-                                          setting("CONSOLE_TIMEZONE")) if expires else None
+            end = parse_local_date_end(expires, "expires_at", _("Certificate expires")) \
+                if expires else None
             people.certify(supplier, "approve", current_user._get_current_object(),
                            request.form.get("reason", ""), expires_at=end)
         except InvalidValue as exc:

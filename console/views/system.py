@@ -4,7 +4,6 @@ import uuid
 
 from flask import flash, request
 from flask_admin.actions import action
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +14,7 @@ from wtforms import PasswordField, SelectField
 from wtforms.validators import Optional
 from wtfpeewee.fields import SelectQueryField
 
+from console.common.clock import local_time
 from console.db import db, utcnow
 from console.system import audit, rbac
 from console.system.models import (
@@ -48,11 +48,6 @@ def _count_of(link_field, owner_field, *conditions):
     for condition in conditions:
         query = query.where(condition)
     return query
-
-
-def local_time(value):
-    """A stored UTC time in the platform time zone, to the minute."""
-    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
 
 
 def _account_state(user):
