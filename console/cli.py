@@ -5,9 +5,10 @@ from flask import current_app
 from console import jobs, migrations
 from console.catalogue import demo as catalogue_demo
 from console.db import db
+from console.errors import InputError
 from console.orders import demo as demo_orders
 from console.people import demo as people_demo
-from console.system import rbac, seed
+from console.system import rbac, seed, users
 
 
 def _ensure_current():
@@ -41,9 +42,9 @@ def init_app(app):
         with db.connection_context():
             _ensure_current()
             try:
-                user = seed.create_user(email, role, password, org)
-            except rbac.RbacError as exc:
-                raise click.ClickException(f"{exc.field}: {exc.message}") from None
+                user = users.create_user(email, roles=[role], organization=org, password=password)
+            except InputError as exc:
+                raise click.ClickException(exc.message) from None
             click.echo(f"created {user.email} ({role}) in {org}")
 
     @app.cli.command("demo")

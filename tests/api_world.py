@@ -165,6 +165,7 @@ def staff_of(supplier):
         return SUPPLIER
     email = f"staff-{supplier.code.lower()}@test.local"
     if User.get_or_none(User.email == email) is None:
-        from console.system.seed import create_user
-        create_user(email, "supplier_admin", "Demo@2026", supplier.organization.code)
+        from console.system.users import create_user
+        create_user(email, roles=["supplier_admin"], organization=supplier.organization,
+                    password="Demo@2026")
     return email

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from console.system import rbac, seed
+from console.system import rbac, users
 from console.system.models import DATA_SCOPES, Organization, Permission, Role, User
 from tests.conftest import PASSWORD
 
@@ -22,7 +22,8 @@ def make_scoped_user(app, scope, email="sh.ops@demo.local", org="SH",
     rbac.set_role_permissions(role, [Permission.get(Permission.code == code).id
                                      for code in permissions])
     with app.app_context():
-        return seed.create_user(email, role.name, PASSWORD, org)
+        return users.create_user(email, roles=[role.name], organization=org,
+                          password=PASSWORD)
 
 
 def org(code):

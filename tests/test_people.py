@@ -23,7 +23,7 @@ from console.people.models import (
     Supplier,
     Vehicle,
 )
-from console.system import rbac, seed
+from console.system import rbac, users
 from console.system.models import AuditLog, Organization, Outbox, User
 from tests.conftest import PASSWORD
 
@@ -312,7 +312,8 @@ def test_certification_needs_documents_to_submit_and_a_reason_to_reject(app, adm
 
 def test_approved_certificates_expire_on_their_date_after_one_reminder(app, admin):
     supplier = new_supplier(app)
-    staff = seed.create_user("staff900@demo.local", "supplier_admin", PASSWORD, "SUP-BJ900")
+    staff = users.create_user("staff900@demo.local", roles=["supplier_admin"],
+                      organization="SUP-BJ900", password=PASSWORD)
     people.certify(supplier, "submit", admin)
     now = utcnow()
     people.certify(supplier, "approve", admin, expires_at=now + dt.timedelta(days=10), now=now)
@@ -434,7 +435,8 @@ def test_a_supplier_admin_sees_and_edits_only_their_own_supplier(app, client, lo
 
 def test_a_supplier_admin_manages_only_their_own_staff(app, client, login_as, form_token):
     new_supplier(app)
-    outsider = seed.create_user("staff900@demo.local", "supplier_admin", PASSWORD, "SUP-BJ900")
+    outsider = users.create_user("staff900@demo.local", roles=["supplier_admin"],
+                      organization="SUP-BJ900", password=PASSWORD)
     login_as("supplier")
     page = client.get("/admin/supplier_staff/").get_data(as_text=True)
     assert "supplier@demo.local" in page and outsider.email not in page

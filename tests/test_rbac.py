@@ -163,8 +163,8 @@ def test_a_user_without_an_organization_is_refused_by_the_console(admin, form_to
 
 
 @pytest.mark.parametrize("option,value,reason", [
-    ("--org", "NOWHERE", "org: organization 'NOWHERE' does not exist"),
-    ("--role", "wizard", "role: role 'wizard' does not exist"),
+    ("--org", "NOWHERE", "Organization: NOWHERE does not exist."),
+    ("--role", "wizard", "Role: wizard does not exist."),
 ])
 def test_create_user_with_an_unknown_organization_or_role_is_refused(app, option, value, reason):
     args = {"--role": "dispatcher", "--org": "SH", "--password": "Secret@2026"}

@@ -20,7 +20,7 @@ from console.people.models import (
     UploadedFile,
     Vehicle,
 )
-from console.system import seed
+from console.system import users
 from console.system.models import Organization
 from tests.conftest import PASSWORD
 
@@ -122,8 +122,8 @@ def test_supplier_staff_upload_documents_and_only_permitted_users_download_them(
     other = people.create_supplier("BJ777", "北京另一家汽修", Organization.get(
         Organization.code == "BJ"), ["maintenance"])
     with app.app_context():
-        seed.create_user("rival@demo.local", "supplier_admin", PASSWORD,
-                         other.organization.code)
+        users.create_user("rival@demo.local", roles=["supplier_admin"],
+                      organization=other.organization.code, password=PASSWORD)
     for who, status in (("rival@demo.local", 404), ("dispatcher", 404), ("platform", 200)):
         client.post("/logout", data={"csrf_token": form_token("/admin/")})
         login_as(who)

@@ -6,14 +6,12 @@ inserts and every demo account shares one password hash (argon2 per row would ta
 import datetime as dt
 import functools
 import random
-import uuid
 
 from flask import current_app
-from peewee import chunked
 
 from console.common.validators import vin_check_digit
 from console.config import setting
-from console.db import db, utcnow
+from console.db import bulk_insert, db, utcnow
 from console.people import operations as people
 from console.people import uploads
 from console.people.models import (
@@ -28,7 +26,8 @@ from console.people.models import (
     SupplierDocument,
     Vehicle,
 )
-from console.system.models import Organization, Role, User, UserRoles
+from console.system import users
+from console.system.models import Organization, User
 
 DEMO_SUPPLIER = "SH001"  # supplier@demo.local works for it (seed_data/demo_users.json)
 # code, province character, plate letters, butler team, centre (lat, lng), share of people
@@ -74,28 +73,6 @@ REVIEW_TEXTS = {
 }
 pinyin_of = functools.lru_cache(maxsize=None)(people.pinyin_key)  # demo names repeat a lot
 BATCH_ROWS = 500  # rows per IN (...) lookup: far below SQLite's bound-variable limit
-
-
-def bulk_insert(model, rows):
-    """INSERT many rows with one prepared statement (executemany): peewee's insert_many spends
-    most of its time building SQL text for every row. Every row has the same keys."""
-    if not rows:
-        return
-    names = list(rows[0])
-    defaults = {f.name: f.default for f in model._meta.sorted_fields
-                if f.name not in names and f.default is not None and not f.primary_key}
-    rows = [{**{k: v() if callable(v) else v for k, v in defaults.items()}, **row}
-            for row in rows]
-    names += list(defaults)
-    fields = [model._meta.fields[name] for name in names]
-    database = db.obj
-    columns = ", ".join(f'"{field.column_name}"' for field in fields)
-    marks = ", ".join([database.param] * len(fields))
-    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
-    values = [tuple(field.db_value(row[name]) for field, name in zip(fields, names, strict=True))
-              for row in rows]
-    with db.atomic():
-        database.cursor().executemany(sql, values)
 
 
 def load_car_models(rows):
@@ -185,25 +162,16 @@ class PeopleDemo:
 
     def _accounts(self, rows, role_code):
         """Bulk-create login accounts; returns {phone: user id}."""
-        bulk_insert(User, rows)
-        phones = [r["phone"] for r in rows]
-        ids = {}
-        for batch in chunked(phones, BATCH_ROWS):
-            ids.update(User.select(User.phone, User.id).where(User.phone.in_(batch)).tuples())
-        role = Role.get(Role.name == role_code)
-        bulk_insert(UserRoles, [{"user": uid, "role": role.id} for uid in ids.values()])
-        return ids
+        return users.insert_accounts(rows, role_code)
 
     def _account_row(self, email, mobile, name, org):
-        return {"email": email, "phone": mobile, "full_name": name, "organization": org.id,
-                "password": self.password_hash, "fs_uniquifier": uuid.uuid4().hex,
-                "created_at": self.now}
+        return users.account_row(email, mobile, name, org.id, self.password_hash, self.now)
 
     # ---- customers and vehicles ------------------------------------------------------
     def _customers(self, n):
         people_rows = [(self._name(), self._mobile(), self._city()) for _ in range(n)]
         org = self.orgs[people.CUSTOMERS_ORG]
-        ids = self._accounts([self._account_row(f"customer-{m}@app.invalid", m, name, org)
+        ids = self._accounts([self._account_row(users.app_login_email("customer", m), m, name, org)
                               for name, m, _city in people_rows], "customer")
         demo_user = User.get_or_none(User.email == "customer@demo.local")
         if demo_user is not None:
@@ -279,7 +247,8 @@ class PeopleDemo:
     def _butlers(self, n):
         people_rows = [(self._name(), self._mobile(), self._city()) for _ in range(n)]
         team = {c: self.orgs[CITIES[c][2]] for c in CITIES}
-        ids = self._accounts([self._account_row(f"butler-{m}@app.invalid", m, name, team[city])
+        ids = self._accounts([self._account_row(users.app_login_email("butler", m), m, name,
+                                                team[city])
                               for name, m, city in people_rows], "butler")
         demo_user = User.get_or_none(User.email == "butler@demo.local")
         if demo_user is not None:

@@ -5,13 +5,10 @@ star ratings derived from them. Plain functions: views, the API, jobs and the de
 Bad input raises `InvalidValue(field, message)`; nothing is changed then."""
 import datetime as dt
 import re
-import secrets
-import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_security.utils import hash_password
 from peewee import Case, IntegrityError, fn
 from pypinyin import Style, lazy_pinyin
 
@@ -36,8 +33,8 @@ from console.people.models import (
     SupplierDocument,
     Vehicle,
 )
-from console.system import audit, notify
-from console.system.models import Organization, Role, User, UserRoles
+from console.system import audit, notify, users
+from console.system.models import Organization, User
 
 CUSTOMERS_ORG = "CUSTOMERS"
 SUPPLIERS_ORG = "SUPPLIERS"
@@ -70,29 +67,6 @@ def pinyin_key(text):
 
 
 # ---- accounts ------------------------------------------------------------------------
-def _create_account(email, mobile, name, org, role_code, password):
-    if User.select().where(User.phone == mobile).exists():
-        raise InvalidValue("mobile", _("Mobile: %(mobile)s is already registered",
-                                       mobile=mobile))
-    user = User.create(email=email, phone=mobile, full_name=name, organization=org,
-                       password=hash_password(password or secrets.token_urlsafe(16)),
-                       fs_uniquifier=uuid.uuid4().hex)
-    UserRoles.create(user=user, role=Role.get(Role.name == role_code))
-    return user
-
-
-def _sync_account(user_id, mobile, name, org=None):
-    """Keep the login account's phone and name in step with the profile."""
-    clash = User.select().where(User.phone == mobile, User.id != user_id).exists()
-    if clash:
-        raise InvalidValue("mobile", _("Mobile: %(mobile)s is already registered",
-                                       mobile=mobile))
-    values = {"phone": mobile, "full_name": name}
-    if org is not None:
-        values["organization"] = org
-    User.update(**values).where(User.id == user_id).execute()
-
-
 def city_of(org):
     """The nearest city node at or above `org` (a butler team sits under its city)."""
     ids = org.ancestors_and_self_ids()
@@ -122,8 +96,9 @@ def open_customer_account(customer, password=None):
     """Validate a new customer and create its app login; the caller saves the customer."""
     check_customer(customer)
     org = Organization.get(Organization.code == CUSTOMERS_ORG)
-    customer.user = _create_account(f"customer-{customer.mobile}@app.invalid", customer.mobile,
-                                    customer.name, org, "customer", password)
+    customer.user = users.create_user(
+        users.app_login_email("customer", customer.mobile), roles=["customer"], organization=org,
+        password=password, phone=customer.mobile, full_name=customer.name, phone_field="mobile")
     return customer
 
 
@@ -140,7 +115,7 @@ def check_customer(customer):
     clash = Customer.select().where(Customer.mobile == customer.mobile)
     if customer.id:
         clash = clash.where(Customer.id != customer.id)
-        _sync_account(customer.user_id, customer.mobile, customer.name)
+        users.sync_login(customer.user_id, customer.mobile, customer.name)
     if clash.exists():
         raise InvalidValue("mobile", _("Mobile: %(mobile)s is already registered",
                                        mobile=customer.mobile))
@@ -236,8 +211,10 @@ def register_butler(name, mobile, team, password=None, actor=None):
 def open_butler_account(butler, password=None):
     """Validate a new butler and create its app login; the caller saves the butler."""
     check_butler(butler)
-    butler.user = _create_account(f"butler-{butler.mobile}@app.invalid", butler.mobile,
-                                  butler.name, butler.organization, "butler", password)
+    butler.user = users.create_user(
+        users.app_login_email("butler", butler.mobile), roles=["butler"],
+        organization=butler.organization, password=password, phone=butler.mobile,
+        full_name=butler.name, phone_field="mobile")
     return butler
 
 
@@ -257,7 +234,7 @@ def check_butler(butler):
     clash = Butler.select().where(Butler.mobile == butler.mobile)
     if butler.id:
         clash = clash.where(Butler.id != butler.id)
-        _sync_account(butler.user_id, butler.mobile, butler.name, butler.organization_id)
+        users.sync_login(butler.user_id, butler.mobile, butler.name, butler.organization_id)
     if clash.exists():
         raise InvalidValue("mobile", _("Mobile: %(mobile)s is already registered",
                                        mobile=butler.mobile))

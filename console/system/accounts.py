@@ -5,7 +5,6 @@ import hashlib
 import hmac
 import io
 import random
-import re
 import secrets
 import string
 import uuid
@@ -13,13 +12,13 @@ import uuid
 from flask_babel import lazy_gettext as _l
 from peewee import fn
 
+from console.common.validators import validate_mobile
 from console.db import db, utcnow
 from console.errors import InputError
 from console.system import audit, notify
 from console.system.models import LoginEvent, PasswordResetCode, User
 
 CAPTCHA_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1IL5S")
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
 RESET_MAX_ATTEMPTS = 5
 RESET_RESEND_SECONDS = 60
 RESET_MAX_PER_IP_HOUR = 10
@@ -148,10 +147,11 @@ def send_reset_code(phone, secret_key, locale, minutes=10, ip=""):
     """Queue an SMS with a 6-digit code. Known and unknown numbers get the same answers and
     the same limits (one request a minute per number, a few an hour per address), so the
     page tells nobody which numbers have accounts."""
-    phone = (phone or "").strip()
-    if not MOBILE.match(phone):
+    try:
+        phone = validate_mobile(phone, "phone")
+    except InputError:
         raise AccountError("phone", _l("Enter the 11-digit mainland mobile number of the "
-                                       "account."))
+                                       "account.")) from None
     now = utcnow()
     requests = LoginEvent.select().where(LoginEvent.reason == "reset_code")
     if requests.where(LoginEvent.identity == phone,

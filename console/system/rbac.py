@@ -349,3 +349,26 @@ def user_for_identity(identity):
     field = (User.email if "@" in value else User.phone if value.isdigit() else User.username)
     return User.select().where(fn.LOWER(field) == value.lower(),
                                User.is_deleted == False).first()  # noqa: E712
+
+
+# ---- accounts and menus ----------------------------------------------------------------
+def deactivate_users(users, actor):
+    """Deactivate the active accounts among `users` (a query in the actor's scope), never the
+    actor's own; returns how many. Their sessions end on their next request."""
+    count = 0
+    with db.atomic():
+        for user in users.where(User.id != actor.id, User.active == True):  # noqa: E712
+            User.update(active=False).where(User.id == user.id).execute()
+            audit.record("deactivate", user, {"active": True}, {"active": False}, actor=actor)
+            count += 1
+        bump("users deactivated")
+    return count
+
+
+def set_menu_hidden(items, hidden):
+    """Hide or show menu nodes (a query); every worker rebuilds its menus on the next request."""
+    with db.atomic():
+        for item in items:
+            MenuItem.update(is_hidden=hidden).where(MenuItem.id == item.id).execute()
+            audit.record("update", item, {"is_hidden": item.is_hidden}, {"is_hidden": hidden})
+        bump("menu visibility")

@@ -2,15 +2,12 @@
 and demo users. Every loader only adds what is missing, so running it again changes nothing
 and never overwrites what an administrator edited."""
 import json
-import uuid
 from pathlib import Path
-
-from flask_security.utils import hash_password
 
 from console.catalogue import items as catalogue
 from console.db import db
 from console.people import demo as people_demo
-from console.system import rbac
+from console.system import rbac, users
 from console.system.models import (
     MenuItem,
     MessageTemplate,
@@ -21,7 +18,6 @@ from console.system.models import (
     Role,
     RolePermission,
     User,
-    UserRoles,
 )
 
 SEED = Path(__file__).resolve().parents[2] / "seed_data"
@@ -115,32 +111,12 @@ def _templates():
                                       defaults={"body": row["body"]})
 
 
-def create_user(email, role_code, password, org_code="HQ", **extra):
-    """Create a staff account; raises RbacError with the field at fault."""
-    role = Role.get_or_none(Role.name == role_code)
-    if role is None:
-        raise rbac.RbacError("role", f"role {role_code!r} does not exist")
-    org = Organization.get_or_none(Organization.code == org_code)
-    if org is None:
-        raise rbac.RbacError("org", f"organization {org_code!r} does not exist")
-    if User.select().where(User.email == email).exists():
-        raise rbac.RbacError("email", f"user {email!r} already exists")
-    if len(password or "") < 8:
-        raise rbac.RbacError("password", "a password needs at least 8 characters")
-    with db.atomic():
-        user = User.create(email=email, password=hash_password(password), organization=org,
-                           fs_uniquifier=uuid.uuid4().hex, **extra)
-        UserRoles.create(user=user, role=role)
-        rbac.bump()
-    return user
-
-
 def demo_users():
     created = []
     for row in load("demo_users.json"):
         if User.select().where(User.email == row["email"]).exists():
             continue
-        created.append(create_user(row["email"], row["role"], DEMO_PASSWORD, row["org"],
-                                   username=row["username"], phone=row["phone"],
-                                   full_name=row["full_name"]))
+        created.append(users.create_user(
+            row["email"], roles=[row["role"]], organization=row["org"], password=DEMO_PASSWORD,
+            username=row["username"], phone=row["phone"], full_name=row["full_name"]))
     return created

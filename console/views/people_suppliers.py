@@ -1,7 +1,6 @@
 """Supplier pages: suppliers (attributes, documents), the platform's certification review,
 supplier staff accounts, and the guarded download of uploaded files."""
 import datetime as dt
-import uuid
 
 from flask import Blueprint, abort, redirect, request, send_file, url_for
 from flask_admin import expose
@@ -9,16 +8,16 @@ from flask_admin.contrib.peewee import filters
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_security.utils import hash_password
 from markupsafe import Markup
 from peewee import Case, fn
 from wtforms import PasswordField, SelectMultipleField
 from wtforms.validators import Optional
 
 from console.common.clock import local_time, parse_local_date_end
-from console.common.validators import InvalidValue, validate_mobile
+from console.common.validators import InvalidValue
 from console.config import setting
 from console.db import db, utcnow
+from console.errors import DomainError
 from console.people import operations as people
 from console.people import uploads
 from console.people.models import (
@@ -28,8 +27,8 @@ from console.people.models import (
     SupplierDocument,
     UploadedFile,
 )
-from console.system import rbac
-from console.system.models import Organization, Role, User
+from console.system import users
+from console.system.models import Organization, User
 from console.views.base import ConsoleModelView, ReadOnlyView
 from console.views.people import (
     PEOPLE_LABELS,
@@ -312,24 +311,27 @@ class SupplierStaffView(ConsoleModelView):
         del form.organization, form.email
         return form
 
-    def on_model_change(self, form, model, is_created):
-        model.phone = validate_mobile(model.phone, "phone") if model.phone else None
-        password = form.new_password.data
-        if is_created:
-            if not model.organization_id:
+    def create_model(self, form):
+        try:
+            if not form.organization.data:
                 raise InvalidValue("organization", _("Supplier: choose the supplier"))
-            if not password:
+            if not form.new_password.data:
                 raise InvalidValue("new_password", _("New password: a new user needs a "
                                                      "password."))
-            model.fs_uniquifier = uuid.uuid4().hex
-        if password:
-            if len(password) < 8:
-                raise InvalidValue("new_password", _("New password: at least 8 characters."))
-            model.password = hash_password(password)
+            user = users.create_user(
+                form.email.data, roles=["supplier_admin"], organization=form.organization.data,
+                password=form.new_password.data, phone=form.phone.data,
+                full_name=form.full_name.data, active=form.active.data)
+        except DomainError as exc:
+            self.handle_view_exception(exc, form)
+            return False
+        self.after_model_change(form, user, True)
+        return user
 
-    def after_save(self, form, model, is_created):
-        if is_created:
-            rbac.set_user_roles(model, [Role.get(Role.name == "supplier_admin").id])
+    def on_model_change(self, form, model, is_created):
+        users.check_login_fields(model)
+        if form.new_password.data:
+            users.set_password(model, form.new_password.data)
 
 
 # ---- guarded downloads -----------------------------------------------------------------

@@ -1,13 +1,11 @@
 """System management: organizations, resources, permissions, roles, users, menus."""
 import re
-import uuid
 
 from flask import flash, request
 from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_security.utils import hash_password
 from markupsafe import Markup, escape
 from peewee import fn
 from wtforms import PasswordField, SelectField
@@ -15,8 +13,9 @@ from wtforms.validators import Optional
 from wtfpeewee.fields import SelectQueryField
 
 from console.common.clock import local_time
-from console.db import db, utcnow
-from console.system import audit, rbac
+from console.db import utcnow
+from console.errors import InputError
+from console.system import rbac, users
 from console.system.models import (
     DATA_SCOPES,
     MenuItem,
@@ -33,7 +32,6 @@ from console.views.base import ConsoleModelView, DomainError, ReadOnlyView
 from console.views.labels import DATA_SCOPE_LABELS, LABELS, RESOURCE_KIND_LABELS, localized
 from console.views.widgets import CheckboxTreeField, Required
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
 CATEGORY = _l("System")
 
 
@@ -309,39 +307,45 @@ class UserView(LinkedSetMixin, ConsoleModelView):
     def linked_ids(self, user):
         return [link.role_id for link in user.roles]
 
+    def create_model(self, form):
+        try:
+            if not form.organization.data:
+                raise InputError("organization", _(
+                    "Organization: every user belongs to one organization."))
+            if not form.new_password.data:
+                raise InputError("new_password", _("New password: a new user needs a "
+                                                   "password."))
+            roles = Role.select().where(Role.id.in_([int(i) for i in form.roles.data or []]))
+            user = users.create_user(
+                form.email.data, roles=list(roles), organization=form.organization.data,
+                password=form.new_password.data, phone=form.phone.data,
+                full_name=form.full_name.data, username=form.username.data,
+                active=form.active.data, actor=current_user._get_current_object())
+            if form.locale.data:
+                User.update(locale=form.locale.data).where(User.id == user.id).execute()
+        except DomainError as exc:
+            self.handle_view_exception(exc, form)
+            return False
+        self.after_model_change(form, user, True)
+        return user
+
     def on_model_change(self, form, model, is_created):
         if not model.organization_id:
-            raise DomainError(_("Organization: every user belongs to one organization."))
-        if model.phone and not MOBILE.match(model.phone):
-            raise DomainError(_("Mobile: %(phone)s is not a mainland mobile number.",
-                                phone=model.phone))
-        model.phone = model.phone or None
-        model.username = model.username or None
-        password = form.new_password.data
-        if is_created and not password:
-            raise DomainError(_("New password: a new user needs a password."))
-        if password:
-            if len(password) < 8:
-                raise DomainError(_("New password: at least 8 characters."))
-            model.password = hash_password(password)
-        if is_created:
-            model.fs_uniquifier = uuid.uuid4().hex
+            raise InputError("organization", _(
+                "Organization: every user belongs to one organization."))
+        users.check_login_fields(model)
+        if form.new_password.data:
+            users.set_password(model, form.new_password.data)
 
     def after_save(self, form, model, is_created):
         rbac.set_user_roles(model, form.roles.data or [], actor=current_user)
 
     @action("deactivate", _l("Deactivate"), _l("Deactivate the selected accounts?"))
     def action_deactivate(self, ids):
-        count = 0
         if str(current_user.id) in {str(i) for i in ids}:
             flash(_("You cannot deactivate your own account."), "error")
-        with db.atomic():
-            for user in self.get_query().where(User.id.in_(ids), User.id != current_user.id,
-                                               User.active == True):  # noqa: E712
-                User.update(active=False).where(User.id == user.id).execute()
-                audit.record("deactivate", user, {"active": True}, {"active": False})
-                count += 1
-            rbac.bump()
+        count = rbac.deactivate_users(self.get_query().where(User.id.in_(ids)),
+                                      current_user._get_current_object())
         flash(_("%(count)s accounts deactivated.", count=count), "success")
 
     @action("unlock", _l("Unlock"), _l("Unlock the selected accounts?"))
@@ -402,12 +406,7 @@ class MenuView(ConsoleModelView):
         self._set_hidden(ids, False)
 
     def _set_hidden(self, ids, hidden):
-        with db.atomic():
-            for item in self.get_query().where(MenuItem.id.in_(ids)):
-                MenuItem.update(is_hidden=hidden).where(MenuItem.id == item.id).execute()
-                audit.record("update", item, {"is_hidden": item.is_hidden},
-                             {"is_hidden": hidden})
-            rbac.bump()
+        rbac.set_menu_hidden(self.get_query().where(MenuItem.id.in_(ids)), hidden)
         flash(_("Menu updated."), "success")
 
 
