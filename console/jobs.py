@@ -5,8 +5,8 @@ import os
 import socket
 import time
 
+from console import people
 from console.db import db, utcnow
-from console.people import operations as people
 from console.system import notify
 from console.system.models import JobLease
 

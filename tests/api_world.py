@@ -3,13 +3,12 @@ with their profiles (made here if the people demo has not), and orders placed an
 through the operations directly, so each test starts from the state it is about."""
 import datetime as dt
 
+from console import orders, people
 from console.catalogue import items as catalogue
 from console.catalogue.models import ServiceItem
 from console.common.clock import local_day  # noqa: F401  (re-exported for the tests)
 from console.orders import appointments
-from console.orders import operations as orders
 from console.orders.models import VEHICLE_TYPES, Order
-from console.people import operations as people
 from console.people.models import Butler, CarModel, Customer, Supplier, Vehicle
 from console.system.models import Organization, User
 

@@ -28,8 +28,8 @@ from api_world import (
     user,
 )
 
+from console import orders
 from console.api.sync import encode_cursor
-from console.orders import operations as orders
 from console.orders.models import ORDER_TYPES, VEHICLE_TYPES, Complaint, Order, ProgressReport
 from console.people.models import Butler, Vehicle
 from console.system.models import User

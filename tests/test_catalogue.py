@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from console import people
 from console.catalogue import items as catalogue
 from console.catalogue.items import TRANSITIONS, CatalogueError
 from console.db import db
@@ -18,7 +19,6 @@ from console.models import (
     Supplier,
     User,
 )
-from console.people import operations as people
 
 STATUSES = ("draft", "pending", "approved", "rejected")
 ACTIONS = ("submit", "approve", "reject", "revise")

@@ -7,10 +7,10 @@ import re
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from console import people
 from console.catalogue.import_kinds import KINDS
 from console.common import xlsx as imports
 from console.models import CarModel, Organization, ServiceItem, Supplier
-from console.people import operations as people
 
 CAR_HEADERS = ["车型编码", "品牌", "车系", "年款", "排量"]
 PRICE_HEADERS = ["项目名称", "订单类型", "工时价(元)", "适用车型", "配件名称", "配件编号",

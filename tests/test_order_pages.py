@@ -12,9 +12,9 @@ from flask_security.utils import hash_password
 from order_factories import World, make_user, org, rolled_back
 from peewee import fn
 
+from console import orders
 from console.db import db
 from console.orders import demo as demo_orders
-from console.orders import operations as orders
 from console.orders.models import Order, OrderEvent
 from console.people.models import Customer, Supplier, Vehicle
 from console.system import rbac

@@ -14,16 +14,15 @@ from order_factories import (
 )
 from peewee import IntegrityError
 
+from console import orders
 from console.catalogue import pricing
 from console.catalogue.models import PricingRuleSet
 from console.common.clock import local_day
 from console.db import utcnow
 from console.orders import aftersales, appointments
-from console.orders import operations as orders
 from console.orders.engine import OrderInputError, OrderStateError
 from console.orders.models import Appointment, Order, OrderEvent, OrderLine, SupplierTimeSlot
 from console.people.models import Butler, Customer, Review
-
 
 pytestmark = pytest.mark.rolled_back
 

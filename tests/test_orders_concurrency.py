@@ -7,9 +7,9 @@ import threading
 import pytest
 from order_factories import World, make_butler, make_item, reload
 
+from console import orders
 from console.db import db, utcnow
 from console.orders import appointments
-from console.orders import operations as orders
 from console.orders.engine import OrderError
 from console.orders.models import Order, OrderEvent, SupplierTimeSlot
 

@@ -7,9 +7,9 @@ import re
 import pytest
 from flask_babel import force_locale
 
+from console import people
 from console.common.validators import InvalidValue, validate_plate, validate_vin
 from console.db import utcnow
-from console.people import operations as people
 from console.people.demo import demo_pdf
 from console.people.models import (
     Butler,
@@ -194,7 +194,7 @@ def test_deducting_licence_points_to_zero_blocks_work_and_keeps_the_reasons(butl
     butler = Butler.get_by_id(butler.id)
     assert butler.licence_points == 0
     assert not people.can_take_work(butler)
-    assert butler.id not in {b.id for b in Butler.available()}
+    assert butler.id not in {b.id for b in people.eligible_butlers(butler.city_id)}
     history = list(butler.deductions.order_by(LicencePointDeduction.id))
     assert [(d.points, d.balance_after, d.reason, d.actor_id) for d in history] == [
         (5, 7, "闯红灯", admin.id), (7, 0, "超速 50%", admin.id)]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from flask_babel import force_locale
 
+from console import people
 from console.common.validators import InvalidValue
-from console.people import operations as people
 from console.people import uploads
 from console.people.demo import demo_pdf
 from console.people.models import (

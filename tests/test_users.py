@@ -2,8 +2,8 @@
 butler registration, seed) goes through it, so its checks hold on all of them."""
 import pytest
 
+from console import people
 from console.errors import InputError
-from console.people import operations as people
 from console.system import users
 from console.system.models import Organization, User, UserRoles
 

@@ -6,6 +6,7 @@ import uuid
 
 from flask_babel import gettext as _
 
+from console import orders
 from console.api import errors, iso, route
 from console.api import schema as s
 from console.api.orders import (
@@ -19,16 +20,13 @@ from console.api.schema import N_
 from console.catalogue.models import ServiceItem
 from console.db import utcnow
 from console.orders import aftersales, appointments
-from console.orders import operations as orders
 from console.orders.models import (
     ORDER_TYPES,
-    Appointment,
     Order,
     ProgressReport,
     SupplierTimeSlot,
 )
 from console.people.models import CarModel, Supplier, Vehicle
-from console.system import audit
 
 SLOT_DAYS_AHEAD = 31
 
@@ -258,25 +256,13 @@ def _own(user, order_id):
     return order
 
 
-BOOKABLE_STATES = {"placed", "awaiting_grab", "assigned"}
-
-
 @_move("appointment", "api.orders.appointment", N_("Book a time slot at the order's shop"),
        body=s.obj({"slot_id": s.integer(minimum=1)}, required=("slot_id",)),
        fields={"slot": "slot_id"})
 def book_appointment(user, order_id, body):
     order = _own(user, order_id)
     slot = _find(SupplierTimeSlot, body["slot_id"], "slot_id")
-    if order.status not in BOOKABLE_STATES or order.supplier_id is None:
-        raise errors.ApiError(409, "illegal_move", _(
-            "Order %(order_no)s can no longer be booked at a shop.", order_no=order.order_no))
-    with orders.writing():
-        if Appointment.select().where(Appointment.order == order.id,
-                                      Appointment.status == "booked").exists():
-            raise errors.ApiError(409, "already_booked", _(
-                "Order %(order_no)s already has a booked time slot.", order_no=order.order_no))
-        appointments.book(order, slot)
-        audit.record("book_appointment", order, None, {"slot": slot.id}, actor=user)
+    appointments.book_for_order(order, slot, user)
     return order_detail(order, user)
 
 

@@ -9,10 +9,10 @@ from functools import reduce
 
 from flask_babel import gettext as _
 
+from console import orders
 from console.api import errors, iso, route
 from console.api import schema as s
 from console.api.schema import N_
-from console.orders import operations as orders
 from console.orders.models import (
     ORDER_TYPES,
     Appointment,

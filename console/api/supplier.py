@@ -1,16 +1,16 @@
 """The supplier app: verify a customer's service code, quote after inspection, report
 progress (with cost changes the customer must confirm), finish the repair, and the shop's
 moves of the other order types (ship, issue the policy, rental hand-over, valuation, ...)."""
+from console import orders
 from console.api import errors, route
 from console.api import schema as s
 from console.api.orders import ORDER_DETAIL, get_visible_order, order_detail, profiles
 from console.api.schema import N_
 from console.orders import aftersales
-from console.orders import operations as orders
 from console.orders.models import LINE_KINDS, Order
+from console.orders.states import SUPPLIER
 
-SUPPLIER_ADVANCES = ("arrive", "return_car", "issue_policy", "ship", "deliver", "pick_up",
-                     "settle", "value", "match", "close")
+SUPPLIER_ADVANCES = orders.plain_moves(SUPPLIER)
 
 LINE_INPUT = s.obj({
     "kind": s.string(enum=LINE_KINDS), "name": s.string(120, min_length=1),

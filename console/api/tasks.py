@@ -1,7 +1,7 @@
 """The butler app: the task hall of my city, grab, refuse, and the moves of a task I serve
 (pick up, arrive at the shop, return the car; towing and designated-driving trips)."""
-from flask_babel import gettext as _
 
+from console import orders
 from console.api import errors, iso, route
 from console.api import schema as s
 from console.api.orders import (
@@ -12,13 +12,10 @@ from console.api.orders import (
     order_summaries,
 )
 from console.api.schema import N_
-from console.orders import operations as orders
-from console.orders.models import Order
-from console.orders.states import HALL_STATES
+from console.orders.states import BUTLER
 
 PAGE_SIZE, MAX_PAGE = 20, 100
-BUTLER_ADVANCES = ("pick_up", "arrive", "return_car", "depart", "finish_tow", "start_trip",
-                   "end_trip")
+BUTLER_ADVANCES = orders.plain_moves(BUTLER)
 
 TASK_FIELDS = dict(SUMMARY_FIELDS, **{
     "grab_deadline": s.timestamp(null=True, description="after this the dispatcher assigns"),
@@ -47,27 +44,13 @@ def butler_of(user):
     return butler
 
 
-def hall_task(user, order_id):
-    """A task of my city by id, whatever its state now: grabbing one that was just taken
-    answers 409 (overtaken), not 404; another city's task stays unseen (404)."""
-    butler = butler_of(user)
-    order = Order.get_or_none(Order.id == order_id, Order.city == butler.city_id,
-                              Order.needs_butler == True)  # noqa: E712
-    if order is None:
-        raise errors.not_found(_("No order %(id)s among the orders you can see.", id=order_id))
-    return order, butler
-
-
 @route("/tasks", "GET", resource="api.tasks.list", tag="butler", query=TASK_QUERY,
        responses={200: TASK_PAGE}, summary=N_("Open tasks in my city, oldest first"))
 def list_tasks(user, query):
     butler = butler_of(user)
     limit = query.get("limit", PAGE_SIZE)
-    rows = Order.select().where(Order.status.in_(sorted(HALL_STATES)), Order.butler.is_null(),
-                                Order.city == butler.city_id)
-    if query.get("cursor"):
-        rows = rows.where(Order.id > int(query["cursor"]))
-    rows = list(rows.order_by(Order.id).limit(limit + 1))
+    after = int(query["cursor"]) if query.get("cursor") else None
+    rows = orders.hall_tasks(butler.city_id, after, limit + 1)
     page = rows[:limit]
     items = [dict(summary, grab_deadline=iso(o.grab_deadline), bonus_fen=o.bonus_fen,
                   butler_fee_fen=o.butler_fee_fen)
@@ -79,7 +62,8 @@ def list_tasks(user, query):
 @route("/tasks/<int:order_id>/grab", "POST", resource="api.tasks.grab", tag="butler",
        responses={200: ORDER_DETAIL}, errors=(409,), summary=N_("Grab a task (first wins)"))
 def grab_task(user, order_id):
-    order, butler = hall_task(user, order_id)
+    butler = butler_of(user)
+    order = orders.hall_task(butler, order_id)
     orders.grab(order, butler)
     return order_detail(order, user)
 

@@ -2,14 +2,16 @@
 (one row per parts line; rows with the same item name make one item)."""
 from flask_babel import lazy_gettext as _l
 
+from console import people
 from console.catalogue import items as catalogue
 from console.catalogue.models import ServiceItem
 from console.common.xlsx import Column, ImportKind, choice, code_list, text, whole, yuan
-from console.people import operations as people
+from console.orders.types import ORDER_TYPE_NAMES, SERVICE_TYPES
 from console.people.models import CarModel
 from console.system import audit
 
-ORDER_TYPE_SPELLINGS = {spelling: code for code, names in catalogue.ORDER_TYPE_NAMES.items()
+SERVICE_TYPE_NAMES = {t: ORDER_TYPE_NAMES[t] for t in SERVICE_TYPES}
+ORDER_TYPE_SPELLINGS = {spelling: code for code, names in SERVICE_TYPE_NAMES.items()
                         for spelling in (code, *names)}
 
 
@@ -93,7 +95,7 @@ class PriceListImport(ImportKind):
         Column("order_type", "订单类型", "Order type", choice(ORDER_TYPE_SPELLINGS, required=False),
                required=False, example="维修保养",
                note=_l("One of %(names)s (or the code), on the item's first row.",
-                       names="、".join(n[0] for n in catalogue.ORDER_TYPE_NAMES.values()))),
+                       names="、".join(n[0] for n in SERVICE_TYPE_NAMES.values()))),
         Column("labour_price_fen", "工时价(元)", "Labour price (yuan)", yuan(required=False),
                required=False, example="120.00", note=_l("In yuan with at most 2 decimals.")),
         Column("car_models", "适用车型", "Car models", code_list, required=False,
@@ -141,7 +143,7 @@ class PriceListImport(ImportKind):
                     order_type not in supplier.service_types:
                 row.fail(self.HEADERS["order_type"], _l(
                     "supplier %(supplier)s does not offer %(value)s", supplier=supplier.code,
-                    value=catalogue.ORDER_TYPE_NAMES[order_type][0]))
+                    value=ORDER_TYPE_NAMES[order_type][0]))
             unknown = [c for c in row.values.get("car_models") or [] if c not in known]
             if unknown:
                 row.fail(self.HEADERS["car_models"], _l("unknown model code(s) %(codes)s",

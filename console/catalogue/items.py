@@ -8,16 +8,17 @@ from peewee import JOIN, IntegrityError
 
 from console.catalogue import pricing_params
 from console.catalogue.models import (
-    ORDER_TYPES,
     PRICING_KINDS,
     PricingRuleSet,
     ServiceItem,
     ServiceItemCarModel,
     ServiceItemPart,
 )
+from console.common.moves import StateTable
 from console.common.tx import writing
 from console.db import db, utcnow
 from console.errors import InputError
+from console.orders.types import SERVICE_TYPES
 from console.people.models import CarModel, Supplier
 from console.system import audit
 
@@ -36,17 +37,6 @@ TRANSITIONS = {
 }
 ACTION_LABELS = {"submit": _l("submit for review"), "approve": _l("approve"),
                  "reject": _l("reject"), "revise": _l("revise")}
-# the glossary's names (DESIGN.md §4); imports accept the code or either name
-ORDER_TYPE_NAMES = {"maintenance": ("维修保养", "Maintenance"),
-                    "detailing": ("汽车美容", "Detailing"),
-                    "insurance": ("汽车保险", "Insurance"), "parts": ("零配件", "Parts"),
-                    "rental": ("租车", "Rental"), "used_car": ("二手车", "Used car"),
-                    "towing": ("拖车", "Towing"),
-                    "designated_driving": ("代驾", "Designated driving")}
-ORDER_TYPE_LABELS = {"maintenance": _l("Maintenance"), "detailing": _l("Detailing"),
-                     "insurance": _l("Insurance"), "parts": _l("Parts"), "rental": _l("Rental"),
-                     "used_car": _l("Used car"), "towing": _l("Towing"),
-                     "designated_driving": _l("Designated driving")}
 STATUS_LABELS = {"draft": _l("Draft"), "pending": _l("Pending review"),
                  "approved": _l("Approved"), "rejected": _l("Rejected")}
 
@@ -56,43 +46,46 @@ class CatalogueError(InputError):
 
 
 # ---- review transitions -------------------------------------------------------------------
+def _refused(item, action):
+    return CatalogueError("review_status", _l(
+        "Cannot %(action)s item %(code)s: it is %(status)s.",
+        action=ACTION_LABELS.get(action, action), code=item.code,
+        status=STATUS_LABELS.get(item.review_status, item.review_status)))
+
+
+def _overtaken(item, action):
+    return CatalogueError("review_status", _l(
+        "Item %(code)s was changed by someone else meanwhile; reload and try again.",
+        code=item.code))
+
+
+REVIEW = StateTable("review_status", TRANSITIONS, _refused, _overtaken)
+
+
 def allowed_actions(item):
-    return [action for (status, action) in TRANSITIONS if status == item.review_status
-            and action != "revise"]
+    return [action for action in REVIEW.actions(item) if action != "revise"]
 
 
 def transition(item, action, actor=None, reason=""):
     """Apply one review move; an illegal move or a concurrent change raises CatalogueError."""
-    target = TRANSITIONS.get((item.review_status, action))
-    if target is None:
-        raise CatalogueError("review_status", _l(
-            "Cannot %(action)s item %(code)s: it is %(status)s.",
-            action=ACTION_LABELS.get(action, action), code=item.code,
-            status=STATUS_LABELS.get(item.review_status, item.review_status)))
+    REVIEW.target(item, action)
     reason = (reason or "").strip()
     if action == "reject" and not reason:
         raise CatalogueError("reason", _l("Reason: a rejection needs a reason the supplier "
                                           "can act on."))
     if len(reason) > 500:
         raise CatalogueError("reason", _l("Reason: at most 500 characters."))
-    values = {"review_status": target, "updated_at": utcnow()}
+    values = {"updated_at": utcnow()}
     if action in ("approve", "reject"):
         values.update(reviewed_by=actor.id if actor else None, reviewed_at=utcnow(),
                       review_reason=reason)
     elif action == "submit":
         values["review_reason"] = ""
     with db.atomic():
-        updated = ServiceItem.update(**values).where(
-            ServiceItem.id == item.id, ServiceItem.review_status == item.review_status).execute()
-        if not updated:
-            raise CatalogueError("review_status", _l(
-                "Item %(code)s was changed by someone else meanwhile; reload and try again.",
-                code=item.code))
-        audit.record(f"review_{action}", item, {"review_status": item.review_status},
+        before, target = REVIEW.apply(item, action, values)
+        audit.record(f"review_{action}", item, {"review_status": before},
                      {"review_status": target, "review_reason": values.get("review_reason", "")},
                      note=reason, actor=actor)
-    for name, value in values.items():
-        setattr(item, name, value)
     return item
 
 
@@ -123,7 +116,7 @@ def check_item(supplier, name, order_type, labour_price_fen):
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise CatalogueError("name", _l("Name: 1 to 100 characters."))
-    if order_type not in ORDER_TYPES:
+    if order_type not in SERVICE_TYPES:
         raise CatalogueError("order_type", _l("Order type: unknown type %(value)r.",
                                               value=order_type))
     if supplier.service_types and order_type not in supplier.service_types:

@@ -11,10 +11,9 @@ from peewee import (
 )
 
 from console.db import BaseModel, JSONField, MoneyField, utcnow
-from console.people.models import SERVICE_TYPES, CarModel, Supplier
+from console.people.models import CarModel, Supplier
 from console.system.models import Organization, User
 
-ORDER_TYPES = SERVICE_TYPES
 REVIEW_STATUSES = ("draft", "pending", "approved", "rejected")
 PRICING_KINDS = ("estimate", "butler_fee", "designated_driving_fee", "delivery_fee",
                  "loyalty_points", "refusal_bonus")

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
-from console.catalogue.models import ORDER_TYPES
 from console.db import utcnow
 from console.errors import InputError
+from console.orders.types import SERVICE_TYPES
 
 
 class PricingError(InputError):
@@ -136,7 +136,7 @@ def estimate(items, car_model, rules, at=None):
 
 # ---- flat fees, points and bonuses ----------------------------------------------------
 def delivery_fee(order_type, rules, at=None):
-    if order_type not in ORDER_TYPES:
+    if order_type not in SERVICE_TYPES:
         raise PricingError("order_type", _l("unknown order type %(value)r", value=order_type))
     rule = rule_in_force("delivery_fee", at, rules)
     params = rule.parameters

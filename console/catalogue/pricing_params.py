@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 
-from console.catalogue.models import ORDER_TYPES, PRICING_KINDS
+from console.catalogue.models import PRICING_KINDS
 from console.errors import InputError
+from console.orders.types import SERVICE_TYPES
 
 MAX_FEN = 100_000_000  # ¥1,000,000: far above any fee, low enough to catch a typo
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -92,7 +93,7 @@ class FenByOrderType(Record):
     """Fen per order type; order types left out fall back to the set's default."""
 
     def __init__(self):
-        super().__init__({t: fen() for t in ORDER_TYPES}, optional=ORDER_TYPES)
+        super().__init__({t: fen() for t in SERVICE_TYPES}, optional=SERVICE_TYPES)
 
 
 class Tiers:

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from console.common.clock import local_to_utc
 from console.common.tx import writing
 from console.db import utcnow
-from console.orders.engine import OrderInputError
+from console.orders.engine import OrderInputError, OrderStateError
 from console.orders.models import Appointment, SupplierTimeSlot
 from console.system import audit
 
@@ -47,6 +47,25 @@ def free_slots(supplier, date_from, date_to):
         SupplierTimeSlot.supplier == supplier.id, SupplierTimeSlot.date >= date_from,
         SupplierTimeSlot.date <= date_to, SupplierTimeSlot.booked < SupplierTimeSlot.capacity)
         .order_by(SupplierTimeSlot.date, SupplierTimeSlot.start))
+
+
+BOOKABLE_STATES = {"placed", "awaiting_grab", "assigned"}
+
+
+def book_for_order(order, slot, actor, now=None):
+    """A customer books a slot for an order placed earlier: only before the car reaches the
+    shop, and one booked slot per order."""
+    if order.status not in BOOKABLE_STATES or order.supplier_id is None:
+        raise OrderStateError("illegal_move", _l(
+            "Order %(order_no)s can no longer be booked at a shop.", order_no=order.order_no))
+    with writing():
+        if Appointment.select().where(Appointment.order == order.id,
+                                      Appointment.status == "booked").exists():
+            raise OrderStateError("already_booked", _l(
+                "Order %(order_no)s already has a booked time slot.", order_no=order.order_no))
+        appointment = book(order, slot, now)
+        audit.record("book_appointment", order, None, {"slot": slot.id}, actor=actor)
+    return appointment
 
 
 def book(order, slot, now=None):

@@ -12,6 +12,7 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
+from console import people
 from console.common.clock import local_day
 from console.common.tx import writing
 from console.db import db, is_postgres, utcnow
@@ -39,9 +40,7 @@ from console.orders.states import (  # noqa: F401  (the table is part of this mo
     SUPPLIER,
     SYSTEM,
     TRANSITIONS,
-    TYPE_LABELS,
 )
-from console.people import operations as people
 from console.people.models import Butler
 from console.system import audit, notify
 from console.system.models import Role, UserRoles

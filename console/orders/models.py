@@ -16,15 +16,10 @@ from peewee import (
 
 from console.catalogue.models import ServiceItem
 from console.db import BaseModel, JSONField, MoneyField, utcnow
+from console.orders.types import ORDER_TYPE_LETTERS, ORDER_TYPES  # noqa: F401  (model choices)
 from console.people.models import Butler, Customer, Supplier, Vehicle
 from console.system.models import Organization, User
 
-ORDER_TYPES = ("maintenance", "detailing", "insurance", "parts", "rental", "used_car",
-               "towing", "designated_driving", "vip")
-# the letter that starts an order number, e.g. M20261124000123
-ORDER_TYPE_LETTERS = {"maintenance": "M", "detailing": "D", "insurance": "I", "parts": "P",
-                      "rental": "R", "used_car": "U", "towing": "T", "designated_driving": "C",
-                      "vip": "V"}
 # types whose service is done on a car: an order of these types names the vehicle
 VEHICLE_TYPES = ("maintenance", "detailing", "insurance", "towing")
 ACTOR_ROLES = ("customer", "butler", "supplier", "dispatcher", "customer_service", "system")

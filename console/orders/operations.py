@@ -8,17 +8,17 @@ live in `console.aftersales`; appointments in `console.appointments`."""
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
+from console import people
 from console.catalogue import items as catalogue
 from console.catalogue import pricing
 from console.catalogue.models import PricingRuleSet, ServiceItem
 from console.common.tx import writing
 from console.db import utcnow
+from console.errors import NotFound
 from console.orders import appointments
-from console.orders.engine import *  # noqa: F401,F403  (orders.transition, orders.TRANSITIONS, ...)
 from console.orders.engine import (
     FAMILY_OF,
     GRAB_WINDOW,
-    TYPE_LABELS,
     OrderInputError,
     OrderStateError,
     available_actions,
@@ -40,7 +40,8 @@ from console.orders.models import (
     OrderLine,
     ReworkRequest,
 )
-from console.people import operations as people
+from console.orders.states import HALL_STATES, TRANSITIONS
+from console.orders.types import ORDER_TYPE_LABELS
 from console.people.models import Butler, Review
 from console.system import audit
 
@@ -76,7 +77,7 @@ def _check_supplier(family, order_type, supplier):
     if not supplier.is_active or order_type not in supplier.service_types:
         raise OrderInputError("supplier", _l("Supplier: %(name)s does not take %(type)s "
                                              "orders.", name=supplier.name,
-                                             type=TYPE_LABELS[order_type]))
+                                             type=ORDER_TYPE_LABELS[order_type]))
     return supplier
 
 
@@ -228,6 +229,26 @@ def _check_butler(order, butler):
     if butler.city_id and butler.city_id != order.city_id:
         raise OrderStateError("butler_unavailable", _l(
             "This butler works in another city."))
+
+
+def hall_tasks(city_id, after_id=None, limit=20):
+    """The task hall (任务大厅) of a city: orders waiting for a butler that nobody holds,
+    oldest first, keyset-paged by id."""
+    query = Order.select().where(Order.status.in_(sorted(HALL_STATES)), Order.butler.is_null(),
+                                 Order.city == city_id)
+    if after_id is not None:
+        query = query.where(Order.id > after_id)
+    return list(query.order_by(Order.id).limit(limit))
+
+
+def hall_task(butler, order_id):
+    """A task of the butler's city by id, whatever its state now: grabbing one that was just
+    taken is a conflict (overtaken), not "not found"; another city's task stays unseen."""
+    order = Order.get_or_none(Order.id == order_id, Order.city == butler.city_id,
+                              Order.needs_butler == True)  # noqa: E712
+    if order is None:
+        raise NotFound(_l("No order %(id)s among the orders you can see.", id=order_id))
+    return order
 
 
 def grab(order, butler, now=None):
@@ -526,6 +547,13 @@ SPECIAL_MOVES = {"grab", "assign", "refuse", "quote", "confirm_quote", "reject_q
                  "finish_repair", "pay", "settle_rework", "activate", "review", "cancel",
                  "publish", "post_progress", "confirm_cost_change", "reject_cost_change",
                  "request_rework", "complain"}
+
+
+def plain_moves(role):
+    """The moves `role` makes through `advance` anywhere in the table: what its app may send
+    as an `action` (derived, so a move added to the table reaches the app by itself)."""
+    return tuple(sorted({action for (_family, _state, action), (_to, roles)
+                         in TRANSITIONS.items() if role in roles} - SPECIAL_MOVES))
 
 
 def can_act(order, user, action):

@@ -261,12 +261,6 @@ ACTION_LABELS = {
 ROLE_LABELS = {CUSTOMER: _l("Customer"), BUTLER: _l("Butler"), SUPPLIER: _l("Supplier"),
                DISPATCHER: _l("Dispatcher"), SERVICE: _l("Customer service"),
                SYSTEM: _l("System (automatic)")}
-TYPE_LABELS = {
-    "maintenance": _l("Maintenance"), "detailing": _l("Detailing"),
-    "insurance": _l("Insurance"), "parts": _l("Parts"), "rental": _l("Rental"),
-    "used_car": _l("Used car"), "towing": _l("Towing"),
-    "designated_driving": _l("Designated driving"), "vip": _l("VIP membership"),
-}
 
 
 def family(order_type):

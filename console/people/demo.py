@@ -9,10 +9,10 @@ import random
 
 from flask import current_app
 
+from console import people
 from console.common.validators import vin_check_digit
 from console.config import setting
 from console.db import bulk_insert, db, utcnow
-from console.people import operations as people
 from console.people import uploads
 from console.people.models import (
     Butler,
@@ -75,14 +75,6 @@ pinyin_of = functools.lru_cache(maxsize=None)(people.pinyin_key)  # demo names r
 BATCH_ROWS = 500  # rows per IN (...) lookup: far below SQLite's bound-variable limit
 
 
-def load_car_models(rows):
-    """Reference car models from seed_data/car_models.json; adds only missing codes."""
-    known = {code for (code,) in CarModel.select(CarModel.code).tuples()}
-    fresh = [row for row in rows if row["code"] not in known]
-    bulk_insert(CarModel, fresh)
-    return len(fresh)
-
-
 def demo_step(orders, seed, scale, echo):
     """`flask --app run demo`: the people area's share of the demo data."""
     if Supplier.select().where(Supplier.code == DEMO_SUPPLIER).exists():
@@ -91,7 +83,7 @@ def demo_step(orders, seed, scale, echo):
     from flask_security.utils import hash_password
 
     from console.system.seed import DEMO_PASSWORD, load
-    load_car_models(load("car_models.json"))
+    people.load_car_models(load("car_models.json"))
     demo = PeopleDemo(random.Random(seed), scale, hash_password(DEMO_PASSWORD))
     with db.atomic():
         counts = demo.run()

@@ -12,11 +12,9 @@ from peewee import (
 )
 
 from console.db import BaseModel, utcnow
+from console.orders.types import SERVICE_TYPES  # noqa: F401  (suppliers offer a set of them)
 from console.system.models import Organization, User
 
-# the platform's order/service types (DESIGN.md §4); suppliers offer a set of them
-SERVICE_TYPES = ("maintenance", "detailing", "insurance", "parts", "rental", "used_car",
-                 "towing", "designated_driving")
 CUSTOMER_LEVELS = ("regular", "vip")
 BUTLER_STATUSES = ("active", "suspended", "left")
 SUPPLIER_GRADES = ("A", "B", "C")
@@ -161,12 +159,6 @@ class Butler(BaseModel):
 
     def __str__(self):
         return f"{self.name} {self.mobile}"
-
-    @classmethod
-    def available(cls):
-        """Butlers who may take work now: active, online and with licence points left."""
-        return cls.select().where(cls.status == "active", cls.is_online == True,  # noqa: E712
-                                  cls.licence_points > 0)
 
 
 class LicencePointDeduction(BaseModel):

@@ -4,9 +4,9 @@ and never overwrites what an administrator edited."""
 import json
 from pathlib import Path
 
+from console import people
 from console.catalogue import items as catalogue
 from console.db import db
-from console.people import demo as people_demo
 from console.system import rbac, users
 from console.system.models import (
     MenuItem,
@@ -41,7 +41,7 @@ def load_reference():
         _menus()
         _templates()
         catalogue.load_default_rules(load("pricing_rules.json"))
-        people_demo.load_car_models(load("car_models.json"))
+        people.load_car_models(load("car_models.json"))
         rbac.bump("seed")
 
 

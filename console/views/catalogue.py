@@ -15,19 +15,20 @@ from markupsafe import Markup, escape
 from wtforms import HiddenField, SelectMultipleField, StringField
 
 from console.catalogue import items as catalogue
-from console.catalogue.models import ORDER_TYPES, ServiceItem, ServiceItemPart
+from console.catalogue.models import ServiceItem, ServiceItemPart
 from console.common import xlsx as imports
 from console.common.clock import local_time
 from console.common.money import format_yuan
 from console.db import utcnow
 from console.errors import DomainError
+from console.orders.types import ORDER_TYPE_LABELS, SERVICE_TYPES
 from console.people.models import CarModel, Supplier
 from console.system import audit
 from console.views.base import ConsoleModelView
 from console.views.labels import LABELS
 
 CATEGORY = _l("Master data")
-ORDER_TYPE_CHOICES = [(t, catalogue.ORDER_TYPE_LABELS[t]) for t in ORDER_TYPES]
+ORDER_TYPE_CHOICES = [(t, ORDER_TYPE_LABELS[t]) for t in SERVICE_TYPES]
 STATUS_BADGES = {"draft": "secondary", "pending": "warning", "approved": "success",
                  "rejected": "danger"}
 ITEM_LABELS = dict(
@@ -108,7 +109,7 @@ class ServiceItemView(ConsoleModelView):
                             "updated_at"]
     column_labels = ITEM_LABELS
     column_formatters = {
-        "order_type": lambda v, c, m, n: catalogue.ORDER_TYPE_LABELS.get(m.order_type),
+        "order_type": lambda v, c, m, n: ORDER_TYPE_LABELS.get(m.order_type),
         "labour_price_fen": lambda v, c, m, n: format_yuan(m.labour_price_fen),
         "total": lambda v, c, m, n: format_yuan(m.total_fen),
         "review_status": lambda v, c, m, n: status_badge(m.review_status),
@@ -139,7 +140,7 @@ class ServiceItemView(ConsoleModelView):
     column_export_list = ["code", "name", "supplier.name", "order_type", "labour_price_fen",
                           "total", "review_status", "is_active"]
     column_formatters_export = {
-        "order_type": lambda v, c, m, n: str(catalogue.ORDER_TYPE_LABELS.get(m.order_type)),
+        "order_type": lambda v, c, m, n: str(ORDER_TYPE_LABELS.get(m.order_type)),
         "labour_price_fen": lambda v, c, m, n: f"{Decimal(m.labour_price_fen) / 100:.2f}",
         "total": lambda v, c, m, n: f"{Decimal(m.total_fen) / 100:.2f}",
         "review_status": lambda v, c, m, n: str(catalogue.STATUS_LABELS[m.review_status]),

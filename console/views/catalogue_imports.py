@@ -14,11 +14,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from console.catalogue import items as catalogue
 from console.catalogue.import_kinds import KINDS
 from console.common import xlsx as imports
 from console.common.money import format_yuan
 from console.config import setting
+from console.orders.types import ORDER_TYPE_LABELS
 from console.people.models import Supplier
 from console.system import rbac
 from console.views.base import ConsolePage
@@ -30,8 +30,8 @@ ACTION_LABELS = {"create": _l("New"), "update": _l("Update"), "unchanged": _l("U
 
 
 def cell_text(key, value):
-    if key == "order_type" and value in catalogue.ORDER_TYPE_LABELS:
-        return str(catalogue.ORDER_TYPE_LABELS[value])
+    if key == "order_type" and value in ORDER_TYPE_LABELS:
+        return str(ORDER_TYPE_LABELS[value])
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if key.endswith("_fen") and isinstance(value, int):

@@ -16,13 +16,13 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from peewee import JOIN
 
+from console import orders, people
 from console.common.clock import local_time
 from console.common.money import format_yuan, parse_yuan
 from console.db import utcnow
 from console.errors import InputError
 from console.orders import aftersales
 from console.orders import lists as order_list
-from console.orders import operations as orders
 from console.orders.models import (
     Complaint,
     Order,
@@ -40,9 +40,9 @@ from console.orders.states import (
     STATE_LABELS,
     SUPPLIER,
     TRANSITIONS,
-    TYPE_LABELS,
     states_of,
 )
+from console.orders.types import ORDER_TYPE_LABELS
 from console.people.models import Butler, CarModel, Customer, Supplier, Vehicle
 from console.system import rbac
 from console.system.models import Organization, User
@@ -92,7 +92,7 @@ def labels():
     if locale not in _LABELS:
         states = {code: str(text) for code, text in STATE_LABELS.items()}
         _LABELS[locale] = {
-            "type_labels": {code: str(text) for code, text in TYPE_LABELS.items()},
+            "type_labels": {code: str(text) for code, text in ORDER_TYPE_LABELS.items()},
             "state_labels": states,
             "badges": {code: Markup(f'<span class="badge badge-{STATE_STYLES.get(code, "info")}'
                                     f'">{escape(text)}</span>') for code, text in states.items()},
@@ -237,9 +237,8 @@ class OrderPages(ConsolePage):
 
     @staticmethod
     def _butlers(order):
-        """Butlers of the order's city who may take work (people.can_take_work), online first."""
-        query = Butler.select().where(Butler.city == order.city_id, Butler.status == "active",
-                                      Butler.licence_points > 0)
+        """Butlers of the order's city who may take work, online first."""
+        query = people.eligible_butlers(order.city_id)
         return list(query.order_by(Butler.is_online.desc(), Butler.refusal_count,
                                    Butler.stars.desc(), Butler.id).limit(100))
 

@@ -13,10 +13,11 @@ from peewee import fn
 from wtforms import FileField, PasswordField
 from wtforms.validators import Optional
 
+from console import people
 from console.common.clock import local_time, parse_local_date_end
 from console.common.validators import InvalidValue
 from console.config import setting
-from console.people import operations as people
+from console.orders.types import ORDER_TYPE_LABELS
 from console.people import uploads
 from console.people.models import (
     Butler,
@@ -160,7 +161,7 @@ def order_labels():
         from console.orders import states as order_states
     except ImportError:
         return {"types": {}, "states": {}, "endpoint": None}
-    return {"types": order_states.TYPE_LABELS, "states": order_states.STATE_LABELS,
+    return {"types": ORDER_TYPE_LABELS, "states": order_states.STATE_LABELS,
             "endpoint": "orders.detail"}
 
 

@@ -13,12 +13,13 @@ from peewee import Case, fn
 from wtforms import PasswordField, SelectMultipleField
 from wtforms.validators import Optional
 
+from console import people
 from console.common.clock import local_time, parse_local_date_end
 from console.common.validators import InvalidValue
 from console.config import setting
 from console.db import db, utcnow
 from console.errors import DomainError
-from console.people import operations as people
+from console.orders.types import ORDER_TYPE_LABELS, SERVICE_TYPES
 from console.people import uploads
 from console.people.models import (
     CertificationEvent,
@@ -41,11 +42,7 @@ from console.views.people import (
     stars_text,
 )
 
-SERVICE_TYPE_LABELS = {
-    "maintenance": _l("Maintenance"), "detailing": _l("Detailing"),
-    "insurance": _l("Insurance"), "parts": _l("Parts"), "rental": _l("Rental"),
-    "used_car": _l("Used cars"), "towing": _l("Towing"),
-    "designated_driving": _l("Designated driving")}
+SERVICE_TYPE_LABELS = {t: ORDER_TYPE_LABELS[t] for t in SERVICE_TYPES}
 CERT_BADGES = {"unsubmitted": "secondary", "pending": "warning", "approved": "success",
                "rejected": "danger", "expired": "dark"}
 ATTRIBUTES = ("pay_in_7_days", "genuine_parts", "certified_technicians", "priority_service")

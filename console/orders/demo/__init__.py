@@ -15,6 +15,7 @@ import time
 
 from peewee import EXCLUDED
 
+from console import people
 from console.db import db, is_postgres, utcnow
 from console.orders.demo.builder import ORDER_FIELDS, OrderBuilder
 from console.orders.demo.paths import TZ_OFFSET, daily_counts, placed_times
@@ -30,7 +31,6 @@ from console.orders.models import (
     ProgressReport,
     ReworkRequest,
 )
-from console.people import operations as people
 from console.people.models import Butler, Review, Supplier
 
 DAYS = 730
