@@ -64,7 +64,7 @@ def ensure_database(url, orders):
     try:
         app = create_app({"CONSOLE_DATABASE_URL": url})
         with db.connection_context():
-            from console.orders.models import Order
+            from console.models import Order
             count = Order.select().count() if db.table_exists("orders") else 0
     except Exception:  # a fresh file or database: nothing to reuse yet
         count = 0
@@ -120,10 +120,8 @@ class Bench:
         return self.clients[identity]
 
     def cases(self):
+        from console.models import Customer, Order, Organization, Vehicle
         from console.orders.lists import cursor_text
-        from console.orders.models import Order
-        from console.people.models import Customer, Vehicle
-        from console.system.models import Organization
         with self.db.connection_context():
             deep = (Order.select(Order.placed_at, Order.id)
                     .order_by(Order.placed_at.desc(), Order.id.desc()).offset(100_000).first())
@@ -188,7 +186,7 @@ class Bench:
         filter, then the page by OFFSET (no names joined)."""
         from peewee import fn
 
-        from console.orders.models import Order
+        from console.models import Order
         conditions = [getattr(Order, k) == v for k, v in args.items()
                       if k in ("status", "order_type", "city")]
         offset = 100_000 if "after" in args else 0

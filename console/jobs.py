@@ -1,19 +1,18 @@
-"""Scheduled jobs. Each job is idempotent and keeps its state in our tables; a database lease
-makes sure only one process runs the schedule even when several workers start it."""
+"""Scheduled jobs. Each package declares its own (`<package>.JOBS`: name -> (function, every N
+seconds)); this module only collects and schedules them. Each job is idempotent and keeps its
+state in our tables; a database lease makes sure only one process runs the schedule even when
+several workers start it."""
 import datetime as dt
 import os
 import socket
 import time
 
-from console import people
+from console import orders, people, system
 from console.db import db, utcnow
-from console.system import notify
-from console.system.models import JobLease
+from console.models import JobLease
 
-JOBS = {
-    "outbox": (notify.deliver_pending, 10),  # name: (function, every N seconds)
-    "certifications": (people.expire_certifications, 3600),  # expiry and reminders
-}
+PACKAGES = (system, people, orders)  # each with JOBS = {name: (function, seconds)}
+JOBS = {name: job for package in PACKAGES for name, job in package.JOBS.items()}
 LEASE_SECONDS = 60
 
 
@@ -47,12 +46,7 @@ def acquire_lease(name="scheduler", holder=None, seconds=LEASE_SECONDS, now=None
 def run_scheduler(stop_after=None):
     """Blocking scheduler for `flask --app run scheduler`: APScheduler runs the jobs while this
     process holds the lease; a second scheduler process waits as a hot standby."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    scheduler = BackgroundScheduler(timezone="UTC")
-    for name, (_, seconds) in JOBS.items():
-        scheduler.add_job(_guarded, "interval", seconds=seconds, args=[name], id=name,
-                          max_instances=1, coalesce=True)
+    scheduler = build_scheduler()
     scheduler.start()
     started = time.monotonic()
     try:
@@ -60,6 +54,17 @@ def run_scheduler(stop_after=None):
             time.sleep(1)
     finally:
         scheduler.shutdown(wait=True)
+
+
+def build_scheduler():
+    """An APScheduler with one interval job per entry of JOBS (not started)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    for name, (_, seconds) in JOBS.items():
+        scheduler.add_job(_guarded, "interval", seconds=seconds, args=[name], id=name,
+                          max_instances=1, coalesce=True)
+    return scheduler
 
 
 def _guarded(name):

@@ -2,11 +2,14 @@
 each in its own transaction; running it again changes nothing."""
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate  # noqa: F401
 
-from console.catalogue.models import CATALOGUE_MODELS
 from console.db import db, is_postgres
-from console.orders.models import ORDER_MODELS
-from console.people.models import PEOPLE_MODELS
-from console.system.models import SYSTEM_MODELS, SchemaVersion
+from console.models import (
+    CATALOGUE_MODELS,
+    ORDER_MODELS,
+    PEOPLE_MODELS,
+    SYSTEM_MODELS,
+    SchemaVersion,
+)
 
 
 def migrator():
@@ -44,7 +47,7 @@ def _create(models):
 
 
 def _user_updated_at():
-    from console.system.models import User
+    from console.models import User
     add_column_if_missing(User, "updated_at")
     User._schema.create_indexes(safe=True)
 

@@ -8,8 +8,8 @@ from wtforms.validators import DataRequired
 
 from console.config import setting
 from console.db import db
+from console.models import Role, User, UserRoles
 from console.system import accounts, rbac
-from console.system.models import Role, User, UserRoles
 
 security = Security()
 CAPTCHA_SESSION_KEY = "captcha_digest"

@@ -19,9 +19,9 @@ from flask_wtf.csrf import CSRFError
 from console import migrations
 from console.config import LOCALES
 from console.db import db
+from console.models import User
 from console.security import CAPTCHA_SESSION_KEY
 from console.system import accounts
-from console.system.models import User
 
 bp = Blueprint("web", __name__)
 ERROR_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found"}

@@ -28,7 +28,7 @@ class ApiClient:
     def as_(self, identity, language=None):
         """A client holding `identity`'s token. Tokens are reused across tests: each test's
         database is a copy of one template, so the same account signs the same token."""
-        from console.system.models import User
+        from console.models import User
         account = User.get(User.email == identity)
         key = (account.fs_uniquifier, self.app.secret_key)
         if key not in _TOKENS:

@@ -5,12 +5,20 @@ import datetime as dt
 
 from console import orders, people
 from console.catalogue import items as catalogue
-from console.catalogue.models import ServiceItem
 from console.common.clock import local_day  # noqa: F401  (re-exported for the tests)
+from console.models import (
+    VEHICLE_TYPES,
+    Butler,
+    CarModel,
+    Customer,
+    Order,
+    Organization,
+    ServiceItem,
+    Supplier,
+    User,
+    Vehicle,
+)
 from console.orders import appointments
-from console.orders.models import VEHICLE_TYPES, Order
-from console.people.models import Butler, CarModel, Customer, Supplier, Vehicle
-from console.system.models import Organization, User
 
 CUSTOMER, BUTLER, SUPPLIER = "customer@demo.local", "butler@demo.local", "supplier@demo.local"
 PLATFORM = "platform@demo.local"

@@ -13,13 +13,23 @@ from contextlib import contextmanager
 
 import testkit
 
-from console.catalogue.models import ServiceItem, ServiceItemPart
 from console.db import db, utcnow
+from console.models import (
+    Butler,
+    CarModel,
+    Customer,
+    Order,
+    Organization,
+    Role,
+    ServiceItem,
+    ServiceItemPart,
+    Supplier,
+    User,
+    UserRoles,
+    Vehicle,
+)
 from console.orders.engine import insert_order, next_order_no
-from console.orders.models import Order
 from console.orders.states import FAMILY_OF, FINAL, HALL_STATES, INITIAL
-from console.people.models import Butler, CarModel, Customer, Supplier, Vehicle
-from console.system.models import Organization, Role, User, UserRoles
 
 ALL_TYPES = ("maintenance", "detailing", "insurance", "parts", "rental", "used_car", "towing",
              "designated_driving")

@@ -30,9 +30,8 @@ from api_world import (
 
 from console import orders
 from console.api.sync import encode_cursor
-from console.orders.models import ORDER_TYPES, VEHICLE_TYPES, Complaint, Order, ProgressReport
-from console.people.models import Butler, Vehicle
-from console.system.models import User
+from console.models import VEHICLE_TYPES, Butler, Complaint, Order, ProgressReport, User, Vehicle
+from console.orders.types import ORDER_TYPES
 
 
 @pytest.fixture
@@ -119,8 +118,8 @@ def test_user_sync_hands_out_every_user_once_in_keyset_pages(api):
 
 
 def test_user_sync_reports_edits_and_role_changes_but_not_logins(api):
+    from console.models import Role
     from console.system import rbac
-    from console.system.models import Role
     platform = api.as_(PLATFORM)
     newest = User.select().order_by(User.updated_at.desc(), User.id.desc()).first()
     last = encode_cursor(newest.updated_at, newest.id)

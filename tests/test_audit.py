@@ -6,8 +6,7 @@ import re
 import pytest
 
 from console.db import utcnow
-from console.system import accounts, audit
-from console.system.models import (
+from console.models import (
     AuditLog,
     Organization,
     Permission,
@@ -15,6 +14,7 @@ from console.system.models import (
     RolePermission,
     User,
 )
+from console.system import accounts, audit
 from tests.conftest import login
 
 IP = "127.0.0.1"  # the test client's address

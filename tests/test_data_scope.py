@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from console.models import DATA_SCOPES, Organization, Permission, Role, User
 from console.system import rbac, users
-from console.system.models import DATA_SCOPES, Organization, Permission, Role, User
 from tests.conftest import PASSWORD
 
 SH_SUBTREE = {"SH", "SH-DISPATCH", "SH-BUTLERS"}

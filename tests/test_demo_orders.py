@@ -9,9 +9,7 @@ import pytest
 import testkit
 
 from console.db import db, utcnow
-from console.orders import demo as demo_orders
-from console.orders.demo.paths import daily_counts, placed_times
-from console.orders.models import (
+from console.models import (
     COMPLAINT_STATUSES,
     REWORK_STATUSES,
     Complaint,
@@ -20,10 +18,12 @@ from console.orders.models import (
     OrderEvent,
     OrderLine,
     ProgressReport,
+    Review,
     ReworkRequest,
 )
+from console.orders import demo as demo_orders
+from console.orders.demo.paths import daily_counts, placed_times
 from console.orders.states import FAMILY_OF, FINAL, INITIAL, TRANSITIONS
-from console.people.models import Review
 
 COUNT = 300
 

@@ -8,8 +8,7 @@ from peewee import fn
 from testkit import PASSWORD, csrf_token
 
 from console.db import utcnow
-from console.system import accounts
-from console.system.models import (
+from console.models import (
     LoginEvent,
     MessageTemplate,
     Outbox,
@@ -17,6 +16,7 @@ from console.system.models import (
     SandboxSms,
     User,
 )
+from console.system import accounts
 
 CAPTCHA = "K7PX"
 WRONG = "Wrong@2026"

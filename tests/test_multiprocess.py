@@ -11,8 +11,8 @@ import pytest
 from servers import server_env, start_servers
 
 from console import migrations
+from console.models import Permission, Role
 from console.system import rbac
-from console.system.models import Permission, Role
 
 PASSWORD = "Demo@2026"
 

@@ -14,11 +14,9 @@ from peewee import fn
 
 from console import orders
 from console.db import db
+from console.models import Customer, Order, OrderEvent, Supplier, User, Vehicle
 from console.orders import demo as demo_orders
-from console.orders.models import Order, OrderEvent
-from console.people.models import Customer, Supplier, Vehicle
 from console.system import rbac
-from console.system.models import User
 
 PASSWORD = testkit.PASSWORD
 

@@ -16,13 +16,21 @@ from peewee import IntegrityError
 
 from console import orders
 from console.catalogue import pricing
-from console.catalogue.models import PricingRuleSet
 from console.common.clock import local_day
 from console.db import utcnow
+from console.models import (
+    Appointment,
+    Butler,
+    Customer,
+    Order,
+    OrderEvent,
+    OrderLine,
+    PricingRuleSet,
+    Review,
+    SupplierTimeSlot,
+)
 from console.orders import aftersales, appointments
 from console.orders.engine import OrderInputError, OrderStateError
-from console.orders.models import Appointment, Order, OrderEvent, OrderLine, SupplierTimeSlot
-from console.people.models import Butler, Customer, Review
 
 pytestmark = pytest.mark.rolled_back
 

@@ -9,9 +9,9 @@ from order_factories import World, make_butler, make_item, reload
 
 from console import orders
 from console.db import db, utcnow
+from console.models import Order, OrderEvent, SupplierTimeSlot
 from console.orders import appointments
 from console.orders.engine import OrderError
-from console.orders.models import Order, OrderEvent, SupplierTimeSlot
 
 
 @pytest.fixture

@@ -10,21 +10,24 @@ from flask_babel import force_locale
 from console import people
 from console.common.validators import InvalidValue, validate_plate, validate_vin
 from console.db import utcnow
-from console.people.demo import demo_pdf
-from console.people.models import (
+from console.models import (
+    AuditLog,
     Butler,
     CarModel,
     CertificationEvent,
     Customer,
     LicencePointDeduction,
     LoyaltyPointEntry,
+    Organization,
+    Outbox,
     RefusalCountChange,
     Review,
     Supplier,
+    User,
     Vehicle,
 )
+from console.people.demo import demo_pdf
 from console.system import rbac, users
-from console.system.models import AuditLog, Organization, Outbox, User
 from tests.conftest import PASSWORD
 
 VIN = "LSVAM4187C2184847"

@@ -2,8 +2,7 @@
 follow the grants at any depth; the per-process cache follows every change."""
 import pytest
 
-from console.system import rbac
-from console.system.models import (
+from console.models import (
     MenuItem,
     Organization,
     Permission,
@@ -12,6 +11,7 @@ from console.system.models import (
     RolePermission,
     User,
 )
+from console.system import rbac
 from tests.conftest import csrf_token, login
 
 pytestmark = pytest.mark.usefixtures("app")  # every test runs on a fresh seeded database

@@ -11,17 +11,17 @@ from flask_babel import force_locale
 
 from console import people
 from console.common.validators import InvalidValue
-from console.people import uploads
-from console.people.demo import demo_pdf
-from console.people.models import (
+from console.models import (
     Customer,
+    Organization,
     Supplier,
     SupplierDocument,
     UploadedFile,
     Vehicle,
 )
+from console.people import uploads
+from console.people.demo import demo_pdf
 from console.system import users
-from console.system.models import Organization
 from tests.conftest import PASSWORD
 
 MAX_BYTES = 4096

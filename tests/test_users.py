@@ -4,8 +4,8 @@ import pytest
 
 from console import people
 from console.errors import InputError
+from console.models import Organization, User, UserRoles
 from console.system import users
-from console.system.models import Organization, User, UserRoles
 
 
 @pytest.fixture

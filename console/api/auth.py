@@ -4,7 +4,7 @@ throttling, lockout and history apply) and send it in the Authentication-Token h
 from console.api import route
 from console.api import schema as s
 from console.api.schema import N_
-from console.system.models import Role, UserRoles
+from console.models import Role, UserRoles
 
 ME = s.component("Me", s.obj({
     "id": s.integer(),

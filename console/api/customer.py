@@ -17,16 +17,18 @@ from console.api.orders import (
     profiles,
 )
 from console.api.schema import N_
-from console.catalogue.models import ServiceItem
 from console.db import utcnow
-from console.orders import aftersales, appointments
-from console.orders.models import (
-    ORDER_TYPES,
+from console.models import (
+    CarModel,
     Order,
     ProgressReport,
+    ServiceItem,
+    Supplier,
     SupplierTimeSlot,
+    Vehicle,
 )
-from console.people.models import CarModel, Supplier, Vehicle
+from console.orders import aftersales, appointments
+from console.orders.types import ORDER_TYPES
 
 SLOT_DAYS_AHEAD = 31
 

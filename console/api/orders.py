@@ -13,19 +13,22 @@ from console import orders
 from console.api import errors, iso, route
 from console.api import schema as s
 from console.api.schema import N_
-from console.orders.models import (
-    ORDER_TYPES,
+from console.models import (
     Appointment,
+    Butler,
+    Customer,
     Order,
     OrderEvent,
     OrderLine,
+    Organization,
     ProgressReport,
+    Supplier,
     SupplierTimeSlot,
+    Vehicle,
 )
 from console.orders.states import HALL_STATES
-from console.people.models import Butler, Customer, Supplier, Vehicle
+from console.orders.types import ORDER_TYPES
 from console.system import rbac
-from console.system.models import Organization
 
 PAGE_SIZE, MAX_PAGE = 20, 100
 

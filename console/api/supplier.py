@@ -6,8 +6,8 @@ from console.api import errors, route
 from console.api import schema as s
 from console.api.orders import ORDER_DETAIL, get_visible_order, order_detail, profiles
 from console.api.schema import N_
+from console.models import LINE_KINDS, Order
 from console.orders import aftersales
-from console.orders.models import LINE_KINDS, Order
 from console.orders.states import SUPPLIER
 
 SUPPLIER_ADVANCES = orders.plain_moves(SUPPLIER)

@@ -15,9 +15,8 @@ from console.api import errors, iso, route
 from console.api import schema as s
 from console.api.orders import ORDER_SUMMARY, order_summaries
 from console.api.schema import N_
-from console.orders.models import Order
+from console.models import Order, Organization, Role, User, UserRoles
 from console.system import rbac
-from console.system.models import Organization, Role, User, UserRoles
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500
 

@@ -6,11 +6,16 @@ import random
 
 from peewee import chunked
 
-from console.catalogue.models import ServiceItem, ServiceItemCarModel, ServiceItemPart
 from console.db import db, utcnow
+from console.models import (
+    CarModel,
+    ServiceItem,
+    ServiceItemCarModel,
+    ServiceItemPart,
+    Supplier,
+    User,
+)
 from console.people.demo import BATCH_ROWS, DEMO_SUPPLIER
-from console.people.models import CarModel, Supplier
-from console.system.models import User
 
 REVIEWER = "platform@demo.local"
 # the demo supplier's last items show the review states other than approved

@@ -4,10 +4,9 @@ from flask_babel import lazy_gettext as _l
 
 from console import people
 from console.catalogue import items as catalogue
-from console.catalogue.models import ServiceItem
 from console.common.xlsx import Column, ImportKind, choice, code_list, text, whole, yuan
+from console.models import CarModel, ServiceItem
 from console.orders.types import ORDER_TYPE_NAMES, SERVICE_TYPES
-from console.people.models import CarModel
 from console.system import audit
 
 SERVICE_TYPE_NAMES = {t: ORDER_TYPE_NAMES[t] for t in SERVICE_TYPES}

@@ -7,19 +7,20 @@ from flask_babel import lazy_gettext as _l
 from peewee import JOIN, IntegrityError
 
 from console.catalogue import pricing_params
-from console.catalogue.models import (
-    PRICING_KINDS,
-    PricingRuleSet,
-    ServiceItem,
-    ServiceItemCarModel,
-    ServiceItemPart,
-)
 from console.common.moves import StateTable
 from console.common.tx import writing
 from console.db import db, utcnow
 from console.errors import InputError
+from console.models import (
+    PRICING_KINDS,
+    CarModel,
+    PricingRuleSet,
+    ServiceItem,
+    ServiceItemCarModel,
+    ServiceItemPart,
+    Supplier,
+)
 from console.orders.types import SERVICE_TYPES
-from console.people.models import CarModel, Supplier
 from console.system import audit
 
 MAX_SEQ = 9999

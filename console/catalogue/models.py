@@ -14,6 +14,16 @@ from console.db import BaseModel, JSONField, MoneyField, utcnow
 from console.people.models import CarModel, Supplier
 from console.system.models import Organization, User
 
+__all__ = [
+    "REVIEW_STATUSES",
+    "PRICING_KINDS",
+    "ServiceItem",
+    "ServiceItemCarModel",
+    "ServiceItemPart",
+    "PricingRuleSet",
+    "CATALOGUE_MODELS",
+]
+
 REVIEW_STATUSES = ("draft", "pending", "approved", "rejected")
 PRICING_KINDS = ("estimate", "butler_fee", "designated_driving_fee", "delivery_fee",
                  "loyalty_points", "refusal_bonus")

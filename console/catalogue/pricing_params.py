@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 
-from console.catalogue.models import PRICING_KINDS
 from console.errors import InputError
+from console.models import PRICING_KINDS
 from console.orders.types import SERVICE_TYPES
 
 MAX_FEN = 100_000_000  # ¥1,000,000: far above any fee, low enough to catch a typo

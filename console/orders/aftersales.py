@@ -8,14 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from console.common.tx import writing
 from console.db import utcnow
-from console.orders.engine import (
-    OrderInputError,
-    OrderStateError,
-    fen,
-    plain_text,
-    transition,
-)
-from console.orders.models import (
+from console.models import (
     COMPLAINT_STATUSES,
     Complaint,
     FollowUpVisit,
@@ -23,8 +16,15 @@ from console.orders.models import (
     OrderLine,
     ProgressReport,
     ReworkRequest,
+    Supplier,
 )
-from console.people.models import Supplier
+from console.orders.engine import (
+    OrderInputError,
+    OrderStateError,
+    fen,
+    plain_text,
+    transition,
+)
 from console.system import audit
 
 

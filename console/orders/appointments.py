@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 from console.common.clock import local_to_utc
 from console.common.tx import writing
 from console.db import utcnow
+from console.models import Appointment, SupplierTimeSlot
 from console.orders.engine import OrderInputError, OrderStateError
-from console.orders.models import Appointment, SupplierTimeSlot
 from console.system import audit
 
 

@@ -17,13 +17,15 @@ from console.common.clock import local_day
 from console.common.tx import writing
 from console.db import db, is_postgres, utcnow
 from console.errors import ConflictError, DomainError, InputError, say
-from console.orders.models import (
-    ORDER_TYPE_LETTERS,
+from console.models import (
+    Butler,
     Order,
     OrderCounter,
     OrderEvent,
     ProgressReport,
     ReworkRequest,
+    Role,
+    UserRoles,
 )
 from console.orders.states import (  # noqa: F401  (the table is part of this module's API)
     ACTION_LABELS,
@@ -41,9 +43,8 @@ from console.orders.states import (  # noqa: F401  (the table is part of this mo
     SYSTEM,
     TRANSITIONS,
 )
-from console.people.models import Butler
+from console.orders.types import ORDER_TYPE_LETTERS
 from console.system import audit, notify
-from console.system.models import Role, UserRoles
 
 GRAB_WINDOW = dt.timedelta(minutes=10)  # DESIGN §8 default; dispatch makes it configurable
 MONEY_FIELDS = ("estimate_fen", "final_fen", "paid_fen", "discount_fen", "butler_fee_fen",

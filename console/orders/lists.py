@@ -23,11 +23,10 @@ from console.common.clock import local_midnight_utc
 from console.common.money import format_yuan, parse_yuan
 from console.db import db, is_postgres
 from console.errors import InputError
-from console.orders.models import ORDER_TYPES, Order
+from console.models import Butler, Customer, Order, Organization, Supplier, Vehicle
 from console.orders.states import STATES, states_of
-from console.people.models import Butler, Customer, Supplier, Vehicle
+from console.orders.types import ORDER_TYPES
 from console.system import rbac
-from console.system.models import Organization
 
 PAGE_SIZE = 20
 TOTAL_BOUND = 10_000

@@ -16,9 +16,30 @@ from peewee import (
 
 from console.catalogue.models import ServiceItem
 from console.db import BaseModel, JSONField, MoneyField, utcnow
-from console.orders.types import ORDER_TYPE_LETTERS, ORDER_TYPES  # noqa: F401  (model choices)
 from console.people.models import Butler, Customer, Supplier, Vehicle
 from console.system.models import Organization, User
+
+__all__ = [
+    "VEHICLE_TYPES",
+    "ACTOR_ROLES",
+    "LINE_KINDS",
+    "LINE_SOURCES",
+    "COST_CHANGE_STATUSES",
+    "COMPLAINT_STATUSES",
+    "REWORK_STATUSES",
+    "APPOINTMENT_STATUSES",
+    "OrderCounter",
+    "Order",
+    "OrderEvent",
+    "ProgressReport",
+    "OrderLine",
+    "SupplierTimeSlot",
+    "Appointment",
+    "FollowUpVisit",
+    "Complaint",
+    "ReworkRequest",
+    "ORDER_MODELS",
+]
 
 # types whose service is done on a car: an order of these types names the vehicle
 VEHICLE_TYPES = ("maintenance", "detailing", "insurance", "towing")

@@ -11,10 +11,21 @@ from flask_babel import lazy_gettext as _l
 from console import people
 from console.catalogue import items as catalogue
 from console.catalogue import pricing
-from console.catalogue.models import PricingRuleSet, ServiceItem
 from console.common.tx import writing
 from console.db import utcnow
 from console.errors import NotFound
+from console.models import (
+    LINE_KINDS,
+    VEHICLE_TYPES,
+    Butler,
+    Order,
+    OrderEvent,
+    OrderLine,
+    PricingRuleSet,
+    Review,
+    ReworkRequest,
+    ServiceItem,
+)
 from console.orders import appointments
 from console.orders.engine import (
     FAMILY_OF,
@@ -32,17 +43,8 @@ from console.orders.engine import (
     transition,
 )
 from console.orders.engine import plain_text as text
-from console.orders.models import (
-    LINE_KINDS,
-    VEHICLE_TYPES,
-    Order,
-    OrderEvent,
-    OrderLine,
-    ReworkRequest,
-)
 from console.orders.states import HALL_STATES, TRANSITIONS
 from console.orders.types import ORDER_TYPE_LABELS
-from console.people.models import Butler, Review
 from console.system import audit
 
 SUPPLIED_FAMILIES = {"repair", "insurance", "parts", "rental", "used_car"}  # need a supplier
@@ -429,6 +431,9 @@ def expire_memberships(now=None):
                 people.set_vip(customer, None, None, reason=order.order_no)
         expired += 1
     return expired
+
+
+JOBS = {"memberships": (expire_memberships, 3600)}  # name: (function, every N seconds)
 
 
 # ---- the other moves -------------------------------------------------------------------

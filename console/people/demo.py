@@ -13,21 +13,22 @@ from console import people
 from console.common.validators import vin_check_digit
 from console.config import setting
 from console.db import bulk_insert, db, utcnow
-from console.people import uploads
-from console.people.models import (
+from console.models import (
     Butler,
     CarModel,
     CertificationEvent,
     Customer,
     LicencePointDeduction,
     LoyaltyPointEntry,
+    Organization,
     Review,
     Supplier,
     SupplierDocument,
+    User,
     Vehicle,
 )
+from console.people import uploads
 from console.system import users
-from console.system.models import Organization, User
 
 DEMO_SUPPLIER = "SH001"  # supplier@demo.local works for it (seed_data/demo_users.json)
 # code, province character, plate letters, butler team, centre (lat, lng), share of people

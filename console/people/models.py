@@ -12,8 +12,32 @@ from peewee import (
 )
 
 from console.db import BaseModel, utcnow
-from console.orders.types import SERVICE_TYPES  # noqa: F401  (suppliers offer a set of them)
 from console.system.models import Organization, User
+
+__all__ = [
+    "CUSTOMER_LEVELS",
+    "BUTLER_STATUSES",
+    "SUPPLIER_GRADES",
+    "CERTIFICATION_STATUSES",
+    "REVIEW_TARGETS",
+    "REVIEW_RATINGS",
+    "LICENCE_POINTS_FULL",
+    "PRIOR_STARS",
+    "CodeSetField",
+    "CarModel",
+    "UploadedFile",
+    "Customer",
+    "LoyaltyPointEntry",
+    "Vehicle",
+    "Butler",
+    "LicencePointDeduction",
+    "RefusalCountChange",
+    "Supplier",
+    "SupplierDocument",
+    "CertificationEvent",
+    "Review",
+    "PEOPLE_MODELS",
+]
 
 CUSTOMER_LEVELS = ("regular", "vip")
 BUTLER_STATUSES = ("active", "suspended", "left")

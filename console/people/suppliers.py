@@ -9,14 +9,8 @@ from flask_babel import lazy_gettext as _l
 from console.common.moves import StateTable
 from console.common.validators import InvalidValue, validate_mobile
 from console.db import db, utcnow
-from console.models import (
-    SERVICE_TYPES,
-    CertificationEvent,
-    Organization,
-    Supplier,
-    SupplierDocument,
-    User,
-)
+from console.models import CertificationEvent, Organization, Supplier, SupplierDocument, User
+from console.orders.types import SERVICE_TYPES
 from console.people import uploads
 from console.people.checks import SUPPLIERS_ORG, pinyin_key, reason_text, require_city
 from console.system import audit, notify
@@ -162,7 +156,8 @@ def certify(supplier, action, actor, reason="", expires_at=None, now=None):
 
 
 def expire_certifications(now=None):
-    """Scheduled job: approved certificates past their expiry date become expired."""
+    """Job: approved certificates past their expiry date become expired; reminders go out
+    before the date."""
     now = now or utcnow()
     expired = 0
     for supplier in Supplier.select().where(Supplier.certification_status == "approved",

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from console.common.validators import InvalidValue
-from console.people.models import SupplierDocument, UploadedFile, Vehicle
+from console.models import SupplierDocument, UploadedFile, Vehicle
 from console.system import rbac
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024

@@ -15,8 +15,8 @@ from peewee import fn
 from console.common.validators import validate_mobile
 from console.db import db, utcnow
 from console.errors import InputError
+from console.models import LoginEvent, PasswordResetCode, User
 from console.system import audit, notify
-from console.system.models import LoginEvent, PasswordResetCode, User
 
 CAPTCHA_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1IL5S")
 RESET_MAX_ATTEMPTS = 5

@@ -8,7 +8,7 @@ import decimal
 
 from playhouse.shortcuts import model_to_dict
 
-from console.system.models import AuditLog
+from console.models import AuditLog
 
 _actor = contextvars.ContextVar("audit_actor", default=(None, ""))
 SECRET_FIELDS = {"password", "fs_uniquifier", "code_hash"}

@@ -4,6 +4,30 @@ from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Inte
 
 from console.db import BaseModel, JSONField, utcnow
 
+__all__ = [
+    "DATA_SCOPES",
+    "RESOURCE_KINDS",
+    "SchemaVersion",
+    "Organization",
+    "Resource",
+    "Permission",
+    "PermissionResource",
+    "Role",
+    "RolePermission",
+    "User",
+    "UserRoles",
+    "RbacVersion",
+    "MenuItem",
+    "AuditLog",
+    "LoginEvent",
+    "MessageTemplate",
+    "Outbox",
+    "SandboxSms",
+    "PasswordResetCode",
+    "JobLease",
+    "SYSTEM_MODELS",
+]
+
 DATA_SCOPES = ("all", "org_and_below", "org", "own")
 RESOURCE_KINDS = ("menu", "page", "element", "api")
 

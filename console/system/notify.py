@@ -6,7 +6,7 @@ would have sent, visible in the console."""
 import datetime as dt
 
 from console.db import db, utcnow
-from console.system.models import MessageTemplate, Outbox, SandboxSms
+from console.models import MessageTemplate, Outbox, SandboxSms
 
 MAX_ATTEMPTS = 5
 
@@ -53,7 +53,7 @@ def enqueue(channel, recipient, body, subject=""):
 
 
 def deliver_pending(limit=200, now=None):
-    """Deliver due messages. Each is claimed with a conditional update, so two processes
+    """Job: deliver due messages. Each is claimed with a conditional update, so two processes
     running this job never send the same message twice."""
     now = now or utcnow()
     sent = failed = 0
@@ -82,3 +82,6 @@ def deliver_pending(limit=200, now=None):
                               ).where(Outbox.id == message.id).execute()
                 sent += 1
     return {"sent": sent, "failed": failed}
+
+
+JOBS = {"outbox": (deliver_pending, 10)}  # name: (function, every N seconds)

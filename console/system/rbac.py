@@ -12,8 +12,7 @@ from peewee import JOIN, fn
 
 from console.db import db, utcnow
 from console.errors import InputError
-from console.system import audit
-from console.system.models import (
+from console.models import (
     DATA_SCOPES,
     MenuItem,
     Organization,
@@ -26,6 +25,7 @@ from console.system.models import (
     User,
     UserRoles,
 )
+from console.system import audit
 
 SUPER_ROLE = "super_admin"
 SCOPE_RANK = {scope: rank for rank, scope in enumerate(reversed(DATA_SCOPES))}  # own=0 .. all=3

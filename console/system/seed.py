@@ -7,8 +7,7 @@ from pathlib import Path
 from console import people
 from console.catalogue import items as catalogue
 from console.db import db
-from console.system import rbac, users
-from console.system.models import (
+from console.models import (
     MenuItem,
     MessageTemplate,
     Organization,
@@ -19,6 +18,7 @@ from console.system.models import (
     RolePermission,
     User,
 )
+from console.system import rbac, users
 
 SEED = Path(__file__).resolve().parents[2] / "seed_data"
 DEMO_PASSWORD = "Demo@2026"

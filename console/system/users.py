@@ -12,8 +12,8 @@ from peewee import chunked
 from console.common.validators import validate_mobile
 from console.db import bulk_insert, db
 from console.errors import InputError
+from console.models import Organization, Role, User, UserRoles
 from console.system import audit, rbac
-from console.system.models import Organization, Role, User, UserRoles
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,64}$")

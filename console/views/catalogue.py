@@ -15,14 +15,13 @@ from markupsafe import Markup, escape
 from wtforms import HiddenField, SelectMultipleField, StringField
 
 from console.catalogue import items as catalogue
-from console.catalogue.models import ServiceItem, ServiceItemPart
 from console.common import xlsx as imports
 from console.common.clock import local_time
 from console.common.money import format_yuan
 from console.db import utcnow
 from console.errors import DomainError
+from console.models import CarModel, ServiceItem, ServiceItemPart, Supplier
 from console.orders.types import ORDER_TYPE_LABELS, SERVICE_TYPES
-from console.people.models import CarModel, Supplier
 from console.system import audit
 from console.views.base import ConsoleModelView
 from console.views.labels import LABELS

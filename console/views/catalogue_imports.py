@@ -18,8 +18,8 @@ from console.catalogue.import_kinds import KINDS
 from console.common import xlsx as imports
 from console.common.money import format_yuan
 from console.config import setting
+from console.models import Supplier
 from console.orders.types import ORDER_TYPE_LABELS
-from console.people.models import Supplier
 from console.system import rbac
 from console.views.base import ConsolePage
 

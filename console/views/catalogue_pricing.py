@@ -17,12 +17,11 @@ from wtforms.widgets import TextArea
 
 from console.catalogue import items as catalogue
 from console.catalogue import pricing, pricing_params
-from console.catalogue.models import PRICING_KINDS, PricingRuleSet, ServiceItem
 from console.common.clock import as_local_input, local_time, parse_local_input, to_local
 from console.common.money import format_yuan, parse_yuan
 from console.db import utcnow
 from console.errors import DomainError, InputError
-from console.people.models import CarModel
+from console.models import PRICING_KINDS, CarModel, PricingRuleSet, ServiceItem
 from console.system import rbac
 from console.views.base import ConsoleModelView, ConsolePage
 from console.views.catalogue import ORDER_TYPE_CHOICES, car_model_choices

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from console.system.models import AuditLog, LoginEvent, MessageTemplate, Outbox, SandboxSms
+from console.models import AuditLog, LoginEvent, MessageTemplate, Outbox, SandboxSms
 from console.views.base import ConsoleModelView, DomainError, ReadOnlyView
 from console.views.labels import LABELS
 

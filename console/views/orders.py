@@ -21,16 +21,23 @@ from console.common.clock import local_time
 from console.common.money import format_yuan, parse_yuan
 from console.db import utcnow
 from console.errors import InputError
-from console.orders import aftersales
-from console.orders import lists as order_list
-from console.orders.models import (
+from console.models import (
+    Butler,
+    CarModel,
     Complaint,
+    Customer,
     Order,
     OrderEvent,
     OrderLine,
+    Organization,
     ProgressReport,
     ReworkRequest,
+    Supplier,
+    User,
+    Vehicle,
 )
+from console.orders import aftersales
+from console.orders import lists as order_list
 from console.orders.states import (
     ACTION_LABELS,
     CUSTOMER,
@@ -43,9 +50,7 @@ from console.orders.states import (
     states_of,
 )
 from console.orders.types import ORDER_TYPE_LABELS
-from console.people.models import Butler, CarModel, Customer, Supplier, Vehicle
 from console.system import rbac
-from console.system.models import Organization, User
 from console.views.base import ConsolePage
 
 STAFF_ORDER_ROLES = {SUPPLIER, DISPATCHER, SERVICE}

@@ -17,20 +17,20 @@ from console import people
 from console.common.clock import local_time, parse_local_date_end
 from console.common.validators import InvalidValue
 from console.config import setting
-from console.orders.types import ORDER_TYPE_LABELS
-from console.people import uploads
-from console.people.models import (
+from console.models import (
     Butler,
     CarModel,
     Customer,
     LicencePointDeduction,
     LoyaltyPointEntry,
+    Organization,
     RefusalCountChange,
     Review,
     Vehicle,
 )
+from console.orders.types import ORDER_TYPE_LABELS
+from console.people import uploads
 from console.system import rbac
-from console.system.models import Organization
 from console.views.base import ConsoleModelView, ReadOnlyView
 from console.views.labels import LABELS, localized
 

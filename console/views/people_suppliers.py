@@ -19,17 +19,18 @@ from console.common.validators import InvalidValue
 from console.config import setting
 from console.db import db, utcnow
 from console.errors import DomainError
-from console.orders.types import ORDER_TYPE_LABELS, SERVICE_TYPES
-from console.people import uploads
-from console.people.models import (
+from console.models import (
     CertificationEvent,
+    Organization,
     Review,
     Supplier,
     SupplierDocument,
     UploadedFile,
+    User,
 )
+from console.orders.types import ORDER_TYPE_LABELS, SERVICE_TYPES
+from console.people import uploads
 from console.system import users
-from console.system.models import Organization, User
 from console.views.base import ConsoleModelView, ReadOnlyView
 from console.views.people import (
     PEOPLE_LABELS,

@@ -15,8 +15,7 @@ from wtfpeewee.fields import SelectQueryField
 from console.common.clock import local_time
 from console.db import utcnow
 from console.errors import InputError
-from console.system import rbac, users
-from console.system.models import (
+from console.models import (
     DATA_SCOPES,
     MenuItem,
     Organization,
@@ -28,6 +27,7 @@ from console.system.models import (
     User,
     UserRoles,
 )
+from console.system import rbac, users
 from console.views.base import ConsoleModelView, DomainError, ReadOnlyView
 from console.views.labels import DATA_SCOPE_LABELS, LABELS, RESOURCE_KIND_LABELS, localized
 from console.views.widgets import CheckboxTreeField, Required

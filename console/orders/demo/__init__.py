@@ -17,11 +17,8 @@ from peewee import EXCLUDED
 
 from console import people
 from console.db import db, is_postgres, utcnow
-from console.orders.demo.builder import ORDER_FIELDS, OrderBuilder
-from console.orders.demo.paths import TZ_OFFSET, daily_counts, placed_times
-from console.orders.demo.world import load_world
-from console.orders.demo.writer import BulkWriter, rebuilt_indexes
-from console.orders.models import (
+from console.models import (
+    Butler,
     Complaint,
     FollowUpVisit,
     Order,
@@ -29,9 +26,14 @@ from console.orders.models import (
     OrderEvent,
     OrderLine,
     ProgressReport,
+    Review,
     ReworkRequest,
+    Supplier,
 )
-from console.people.models import Butler, Review, Supplier
+from console.orders.demo.builder import ORDER_FIELDS, OrderBuilder
+from console.orders.demo.paths import TZ_OFFSET, daily_counts, placed_times
+from console.orders.demo.world import load_world
+from console.orders.demo.writer import BulkWriter, rebuilt_indexes
 
 DAYS = 730
 BIG_RUN = 50_000  # from this many orders on, rebuild indexes instead of maintaining them

@@ -7,7 +7,6 @@ import datetime as dt
 import itertools
 import json
 
-from console.catalogue.models import PRICING_KINDS
 from console.catalogue.pricing import (
     PricingError,
     butler_fee,
@@ -17,12 +16,13 @@ from console.catalogue.pricing import (
     refusal_bonus,
     rule_in_force,
 )
+from console.models import PRICING_KINDS
 from console.orders.demo.paths import Profile, walk
 from console.orders.demo.world import NEEDS_ITEMS, pick_customer
 from console.orders.engine import GRAB_WINDOW
-from console.orders.models import ORDER_TYPE_LETTERS
 from console.orders.operations import STARS_TO_RATING, VIP_PLANS_FEN, estimate_lines
 from console.orders.states import BUTLER, CUSTOMER, DISPATCHER, FAMILY_OF, FINAL, SERVICE, SUPPLIER
+from console.orders.types import ORDER_TYPE_LETTERS
 
 MONEY = ("estimate_fen", "final_fen", "paid_fen", "discount_fen", "butler_fee_fen",
          "delivery_fee_fen", "bonus_fen")

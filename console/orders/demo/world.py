@@ -4,14 +4,21 @@ million orders are built without a query each."""
 import random
 from dataclasses import dataclass, field
 
-from console.catalogue.models import (
+from console.models import (
+    Butler,
+    CarModel,
+    Customer,
+    Organization,
     PricingRuleSet,
+    Role,
     ServiceItem,
     ServiceItemCarModel,
     ServiceItemPart,
+    Supplier,
+    User,
+    UserRoles,
+    Vehicle,
 )
-from console.people.models import Butler, CarModel, Customer, Supplier, Vehicle
-from console.system.models import Organization, Role, User, UserRoles
 
 SUPPLIED_TYPES = ("maintenance", "detailing", "insurance", "parts", "rental", "used_car")
 NEEDS_ITEMS = ("parts", "rental")  # nothing to pay for at placing without a priced item
