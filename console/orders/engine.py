@@ -1,6 +1,7 @@
-"""The order engine: `transition()` applies the one table of `console.order_states` — the
+"""The order engine: `transition()` applies the one table of `console.orders.states` — the
 only code that assigns `Order.status` — plus who may act, order numbers and service codes.
-The operations built on it are in `console.orders`, which re-exports all of this.
+The operations built on it are in `console.orders.operations`; the package `console.orders`
+names the public ones of both.
 
 Every refused request raises `OrderStateError` (a move not allowed now, by this user, or
 overtaken by a concurrent move: code + message, API 409) or `OrderInputError` (bad input:

@@ -1,6 +1,6 @@
 """`flask --app run demo --orders N`: N orders over the last two years with consistent histories.
 
-Each order's events are a walk over the engine's transition table (`demo_order_paths`), its
+Each order's events are a walk over the engine's transition table (`paths`), its
 money follows the same rules as `console.orders` (estimate lines add up to the estimate, quote
 lines to the final price, a payment pays exactly what is due), and the after-sales rows
 (progress reports, complaints, rework requests, reviews, follow-up visits) match the events.

@@ -2,7 +2,7 @@
 
 The calendar spreads N orders over two years with a growth trend, spring and autumn peaks, the
 Spring Festival dip, busier weekends for detailing and Friday/Saturday nights for designated
-driving. A path is a walk over `console.order_states.TRANSITIONS` — the same table the engine
+driving. A path is a walk over `console.orders.states.TRANSITIONS` — the same table the engine
 applies — so every generated history is a sequence of moves the engine would accept; weights
 and delays only make the walk look like real work."""
 import datetime as dt
