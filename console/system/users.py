@@ -67,7 +67,10 @@ def _role(role):
 def _organization(organization):
     if isinstance(organization, Organization):
         return organization
-    found = Organization.get_or_none(Organization.code == organization) if organization else None
+    if not organization:
+        raise InputError("organization", _l(
+            "Organization: every user belongs to one organization."))
+    found = Organization.get_or_none(Organization.code == organization)
     if found is None:
         raise InputError("organization", _l("Organization: %(code)s does not exist.",
                                             code=organization or "—"))
@@ -75,7 +78,7 @@ def _organization(organization):
 
 
 def create_user(email, *, roles, organization, password=None, phone=None, full_name="",
-                username=None, active=True, actor=None, phone_field="phone"):
+                username=None, active=True, locale=None, actor=None, phone_field="phone"):
     """Create an account with `roles` (Role rows or codes) in `organization` (a row or a
     code). Without a password the account gets an unguessable one (app users set theirs by
     SMS). With `actor`, roles the actor could not grant are refused. Nothing is written when
@@ -83,7 +86,7 @@ def create_user(email, *, roles, organization, password=None, phone=None, full_n
     password = secrets.token_urlsafe(16) if password is None else check_password(password)
     user = User(email=email, phone=phone, username=username, full_name=(full_name or "").strip(),
                 organization=_organization(organization), active=active,
-                fs_uniquifier=uuid.uuid4().hex)
+                locale=locale or "", fs_uniquifier=uuid.uuid4().hex)
     check_login_fields(user, phone_field)
     role_rows = [_role(role) for role in roles]
     with db.atomic():

@@ -243,7 +243,15 @@ class ConsoleModelView(GuardMixin, ModelView):
 
     # ---- changes: one transaction, audited, domain errors shown --------------------------
     def create_model(self, form):
-        return self._change(form, None)
+        if not hasattr(self, "create_record"):
+            return self._change(form, None)
+        try:  # the record's own operation creates it (and audits it), not populate_obj + save
+            model = self.create_record(form)
+        except DomainError as exc:
+            self.handle_view_exception(exc, form)
+            return False
+        self.after_model_change(form, model, True)
+        return model
 
     def update_model(self, form, model):
         return bool(self._change(form, model))

@@ -18,7 +18,6 @@ from console.common.clock import local_time, parse_local_date_end
 from console.common.validators import InvalidValue
 from console.config import setting
 from console.db import db, utcnow
-from console.errors import DomainError
 from console.models import (
     CertificationEvent,
     Organization,
@@ -309,22 +308,13 @@ class SupplierStaffView(ConsoleModelView):
         del form.organization, form.email
         return form
 
-    def create_model(self, form):
-        try:
-            if not form.organization.data:
-                raise InvalidValue("organization", _("Supplier: choose the supplier"))
-            if not form.new_password.data:
-                raise InvalidValue("new_password", _("New password: a new user needs a "
-                                                     "password."))
-            user = users.create_user(
-                form.email.data, roles=["supplier_admin"], organization=form.organization.data,
-                password=form.new_password.data, phone=form.phone.data,
-                full_name=form.full_name.data, active=form.active.data)
-        except DomainError as exc:
-            self.handle_view_exception(exc, form)
-            return False
-        self.after_model_change(form, user, True)
-        return user
+    def create_record(self, form):
+        if not form.organization.data:
+            raise InvalidValue("organization", _("Supplier: choose the supplier"))
+        return users.create_user(
+            form.email.data, roles=["supplier_admin"], organization=form.organization.data,
+            password=form.new_password.data or "", phone=form.phone.data,
+            full_name=form.full_name.data, active=form.active.data)
 
     def on_model_change(self, form, model, is_created):
         users.check_login_fields(model)

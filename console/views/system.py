@@ -307,27 +307,14 @@ class UserView(LinkedSetMixin, ConsoleModelView):
     def linked_ids(self, user):
         return [link.role_id for link in user.roles]
 
-    def create_model(self, form):
-        try:
-            if not form.organization.data:
-                raise InputError("organization", _(
-                    "Organization: every user belongs to one organization."))
-            if not form.new_password.data:
-                raise InputError("new_password", _("New password: a new user needs a "
-                                                   "password."))
-            roles = Role.select().where(Role.id.in_([int(i) for i in form.roles.data or []]))
-            user = users.create_user(
-                form.email.data, roles=list(roles), organization=form.organization.data,
-                password=form.new_password.data, phone=form.phone.data,
-                full_name=form.full_name.data, username=form.username.data,
-                active=form.active.data, actor=current_user._get_current_object())
-            if form.locale.data:
-                User.update(locale=form.locale.data).where(User.id == user.id).execute()
-        except DomainError as exc:
-            self.handle_view_exception(exc, form)
-            return False
-        self.after_model_change(form, user, True)
-        return user
+    def create_record(self, form):
+        roles = Role.select().where(Role.id.in_([int(i) for i in form.roles.data or []]))
+        return users.create_user(
+            form.email.data, roles=list(roles), organization=form.organization.data,
+            password=form.new_password.data or "", phone=form.phone.data,
+            full_name=form.full_name.data, username=form.username.data,
+            active=form.active.data, locale=form.locale.data,
+            actor=current_user._get_current_object())
 
     def on_model_change(self, form, model, is_created):
         if not model.organization_id:
