@@ -1,53 +1,61 @@
-"""Fixtures: a fresh database per test (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
-the app and client on it, and helpers to log in as a seeded role."""
+"""Fixtures: the app built once per session and backend (SQLite always, PostgreSQL when
+TEST_DATABASE_URL is set), pointed at a fresh copy of the migrated and seeded template for each
+test; the client on it, and helpers to log in as a seeded role.
+
+Isolation: each test's database is its own. In a module marked `pytest.mark.rolled_back` the
+tests share one copy and each runs inside a transaction undone at its end — cheaper, for tests
+that need no second connection (no threads, no other processes, no commits they must see)."""
 
 import pytest
-from testkit import (  # noqa: F401  (re-exported for older imports)
-    BACKENDS,
-    PASSWORD,
-    UPLOADS,
-    StrictUndefined,
-    _build_template,
-    _pg_exec,
-    _pg_url,
-    _templates,
-    csrf_token,
-    database_copy,
-    login,
-    make_app,
-)
+import testkit
+from testkit import PASSWORD, csrf_token, login  # noqa: F401  (tests import these from here)
 
 from console.db import db
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+@pytest.fixture(scope="session", params=testkit.BACKENDS)
 def backend(request, tmp_path_factory):
     name = request.param
-    if name not in _templates:
-        _templates[name] = _build_template(name, tmp_path_factory.mktemp(name))
+    testkit.build_template(name, tmp_path_factory.mktemp(name))
     yield name
-    if name == "postgres":
-        _pg_exec(f'DROP DATABASE IF EXISTS "{_templates.pop(name)}" WITH (FORCE)')
+    testkit.drop_template(name)
 
 
 @pytest.fixture
 def database_url(backend, tmp_path):
-    with database_copy(backend, tmp_path) as url:
+    """This test's own copy of the template."""
+    with testkit.database_copy(backend, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_database_url(backend, tmp_path_factory):
+    """One copy of the template for a `rolled_back` module."""
+    with testkit.database_copy(backend, tmp_path_factory.mktemp("module")) as url:
         yield url
 
 
 @pytest.fixture
 def app_config():
-    """Override per test module to change settings (e.g. turn the captcha on)."""
+    """Override per test module to change settings (e.g. turn the captcha on). Settings read per
+    request are applied to the shared app for the test; others give the test an app of its own."""
     return {"CONSOLE_LOGIN_CAPTCHA": False}
 
 
 @pytest.fixture
-def app(database_url, app_config):
-    app = make_app(database_url, **app_config)
-    with db.connection_context():
-        yield app
-    db.close()
+def app(request, backend, app_config):
+    """The app on a database that is this test's alone (see the module docstring)."""
+    rolled_back = request.node.get_closest_marker("rolled_back") is not None
+    url = request.getfixturevalue("module_database_url" if rolled_back else "database_url")
+    with testkit.app_for_test(backend, url, app_config) as app:
+        with db.connection_context():
+            if rolled_back:
+                with db.atomic() as transaction:
+                    yield app
+                    transaction.rollback()
+            else:
+                yield app
+        db.close()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ nothing (status, events, amounts, audit).
 The ~110 cases share one database per backend; each runs inside a transaction rolled back at
 its end, so the table test costs seconds, not a database copy per case."""
 import pytest
-from order_factories import World, reload, rolled_back, shared_database
+from order_factories import World, reload
 
 from console.orders import operations as orders
 from console.orders.engine import MONEY_FIELDS, OrderStateError
@@ -18,16 +18,7 @@ ROLES = ("customer", "butler", "supplier", "dispatcher", "customer_service", "sy
 TYPE_OF = {"repair": "maintenance", **{f: f for f in FAMILY_OF.values() if f != "repair"}}
 
 
-@pytest.fixture(scope="module")
-def shared_app(backend, tmp_path_factory):
-    yield from shared_database(backend, tmp_path_factory)
-
-
-@pytest.fixture
-def app(shared_app):
-    """This module's `app`: one database for the module, each test's changes rolled back."""
-    with rolled_back():
-        yield shared_app
+pytestmark = pytest.mark.rolled_back  # one database, each case rolled back
 
 
 def _prepare(w, family, state, action):
