@@ -4,14 +4,12 @@ directly (no password hashing, so fast), and orders in any state for table tests
     w = World.build()            # customer + car, shop + staff, butlers, dispatcher, service
     order = w.order("maintenance", status="quoted", final_fen=12000)
 
-`shared_database()` gives a test module one database per backend; with `rolled_back()` each
-test runs in a transaction undone at its end — for tests that need no second connection.
+With `rolled_back()` a test runs in a transaction undone at its end (the `rolled_back`
+marker of conftest.py applies it to a whole module) — for tests that need no second connection.
 """
 import datetime as dt
 import uuid
 from contextlib import contextmanager
-
-import testkit
 
 from console.db import db, utcnow
 from console.models import (
@@ -159,15 +157,6 @@ class World:
 
 def reload(order):
     return Order.get_by_id(order.id)
-
-
-def shared_database(backend, tmp_path_factory):
-    """Generator for a module-scoped fixture: an app on a private copy of the template."""
-    with testkit.database_copy(backend, tmp_path_factory.mktemp("orders_shared")) as url:
-        app = testkit.make_app(url)
-        with db.connection_context():
-            yield app
-        db.close()
 
 
 @contextmanager

@@ -8,11 +8,10 @@ its end, so the table test costs seconds, not a database copy per case."""
 import pytest
 from order_factories import World, reload
 
-from console.orders import operations as orders
+from console import orders
+from console.models import AuditLog, OrderEvent, ProgressReport, ReworkRequest
 from console.orders.engine import MONEY_FIELDS, OrderStateError
-from console.orders.models import OrderEvent, ProgressReport, ReworkRequest
 from console.orders.states import ACTIONS, FAMILY_OF, HALL_STATES, STATES, TRANSITIONS
-from console.system.models import AuditLog
 
 ROLES = ("customer", "butler", "supplier", "dispatcher", "customer_service", "system")
 TYPE_OF = {"repair": "maintenance", **{f: f for f in FAMILY_OF.values() if f != "repair"}}
