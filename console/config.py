@@ -43,9 +43,18 @@ def _instance_secret(instance: Path, name: str) -> str:
     """Generate a secret once and keep it in the instance folder (embedded default only)."""
     path = instance / name
     if not path.exists():
+        # written whole under a temporary name, then linked in: two processes starting at once
+        # (test workers, gunicorn) never read a half-written file, and the first one wins
         instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        draft = instance / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        draft.write_text(secrets.token_urlsafe(48))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
