@@ -1,9 +1,101 @@
-// Checkbox trees: checking a node checks its descendants; unchecking clears them.
-document.addEventListener('change', function (event) {
-  var box = event.target;
-  if (!box.matches('.checkbox-tree input[type=checkbox]')) return;
-  var item = box.closest('li');
-  item.querySelectorAll('ul input[type=checkbox]').forEach(function (child) {
-    child.checked = box.checked;
+// Checkbox trees (permissions: pages with their buttons and actions as children). Ticking a
+// node ticks nothing below it: every action, refund and settle included, is ticked on its own.
+// Ticking an action ticks its page (an action is useless without the page); unticking a page
+// unticks its actions. A page whose actions are only partly ticked shows a mixed state.
+(function () {
+  function boxOf(item) {
+    return item.querySelector(':scope > .form-check > input[type=checkbox]');
+  }
+
+  function descendantBoxes(item) {
+    return Array.prototype.slice.call(item.querySelectorAll('li > .form-check > input[type=checkbox]'))
+      .filter(function (box) { return box.closest('li') !== item; });
+  }
+
+  function refresh(item) {
+    var box = boxOf(item);
+    var below = descendantBoxes(item);
+    if (!box || !below.length) return;
+    var ticked = below.filter(function (b) { return b.checked; }).length;
+    box.indeterminate = ticked > 0 && !(box.checked && ticked === below.length);
+    item.setAttribute('data-state', box.indeterminate ? 'mixed' : box.checked ? 'all' : 'none');
+  }
+
+  function ancestors(item) {
+    var found = [];
+    for (var up = item.parentElement.closest('li'); up; up = up.parentElement.closest('li')) {
+      found.push(up);
+    }
+    return found;
+  }
+
+  document.addEventListener('change', function (event) {
+    var box = event.target;
+    if (!box.matches('.checkbox-tree input[type=checkbox]')) return;
+    var item = box.closest('li');
+    if (box.checked) {
+      ancestors(item).forEach(function (up) { var b = boxOf(up); if (b) b.checked = true; });
+    } else {
+      descendantBoxes(item).forEach(function (b) { b.checked = false; });
+    }
+    item.querySelectorAll('li').forEach(refresh);
+    refresh(item);
+    ancestors(item).forEach(refresh);
   });
+
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('.checkbox-tree li').forEach(refresh);
+  });
+})();
+
+// A select that submits its form when changed (the language switch): no inline handler, so a
+// Content-Security-Policy without 'unsafe-inline' still allows it.
+document.addEventListener('change', function (event) {
+  if (event.target.matches('select[data-submit-on-change]')) event.target.form.submit();
+});
+
+// The sidebar folds away (the button in the top bar); the choice is kept per browser. Narrow
+// windows start with it folded.
+(function () {
+  var layout = document.querySelector('.console-layout');
+  var button = document.getElementById('sidebar-toggle');
+  if (!layout || !button) return;
+  var saved = null;
+  try { saved = window.localStorage.getItem('console.sidebar'); } catch (e) { /* private mode */ }
+  function apply(folded) {
+    layout.classList.toggle('sidebar-folded', folded);
+    button.setAttribute('aria-expanded', folded ? 'false' : 'true');
+  }
+  apply(saved ? saved === 'folded' : window.innerWidth < 1200);
+  button.addEventListener('click', function () {
+    var folded = !layout.classList.contains('sidebar-folded');
+    apply(folded);
+    try { window.localStorage.setItem('console.sidebar', folded ? 'folded' : 'open'); } catch (e) { /* ignore */ }
+  });
+})();
+
+// select2 (Flask-Admin's 3.5) in the page's language: the texts come from #console-texts.
+(function () {
+  var node = document.getElementById('console-texts');
+  if (!node || !window.jQuery || !jQuery.fn.select2) return;
+  var t = JSON.parse(node.textContent);
+  function fill(text, count) { return text.replace('%(count)s', count); }
+  jQuery.extend(jQuery.fn.select2.defaults, {
+    formatNoMatches: function () { return t.noMatches; },
+    formatSearching: function () { return t.searching; },
+    formatLoadMore: function () { return t.loadingMore; },
+    formatAjaxError: function () { return t.loadingFailed; },
+    formatInputTooShort: function (input, min) { return fill(t.typeMore, min - input.length); },
+    formatInputTooLong: function (input, max) { return fill(t.tooLong, input.length - max); },
+    formatSelectionTooBig: function (limit) { return fill(t.tooMany, limit); },
+    formatMatches: function (count) { return fill(t.matches, count); }
+  });
+})();
+
+// A list cell cut short by the stylesheet shows its whole text as a tooltip.
+document.addEventListener('mouseover', function (event) {
+  var cell = event.target.closest && event.target.closest('table.model-list td, #order-table td');
+  if (cell && !cell.title && cell.scrollWidth > cell.clientWidth) {
+    cell.title = cell.textContent.replace(/\s+/g, ' ').trim();
+  }
 });

@@ -1,5 +1,11 @@
 """The console's Flask-Admin: one Admin, views registered by area, and the resource list that
 RBAC synchronizes from them."""
+import os
+import tempfile
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import force_locale
@@ -7,8 +13,11 @@ from flask_babel import lazy_gettext as _l
 
 from console.views import catalogue, monitor, orders, people, system
 from console.views.base import ConsoleIndexView, ConsoleModelView, GuardMixin
+from console.views.labels import localized
 
 AREAS = [system, monitor, people, catalogue, orders]
+# Flask-Admin's messages its shipped catalogue lacks ("Failed to create record.")
+ADMIN_TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations" / "_flask_admin"
 
 
 def init_app(app):
@@ -17,11 +26,28 @@ def init_app(app):
                                         base_template="admin/console_base.html"),
                   index_view=ConsoleIndexView(name=_l("Home"), url="/admin",
                                               template="admin/home.html"),
-                  translations_path=None)
+                  translations_path=admin_translations())
     for area in AREAS:
         area.register(admin)
     app.extensions["console_admin"] = admin
+    app.add_template_global(localized, "localized")
     return admin
+
+
+def admin_translations():
+    """Compile our additions to Flask-Admin's catalogue when stale (written aside and moved
+    into place: several processes may start at once); returns their directory."""
+    for po_path in ADMIN_TRANSLATIONS.glob("*/LC_MESSAGES/admin.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        handle, scratch = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.tmp")
+        with os.fdopen(handle, "wb") as mo_file:
+            write_mo(mo_file, catalog)
+        os.replace(scratch, mo_path)
+    return str(ADMIN_TRANSLATIONS)
 
 
 def declared_resources(app):

@@ -1,7 +1,10 @@
 """Base views: every console page checks its page resource, every button its element resource,
 every query its data scope, and every change is audited inside one transaction."""
+import itertools
+from urllib.parse import quote
+
 from flask import abort, flash, redirect, request, url_for
-from flask_admin import AdminIndexView, BaseView
+from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.ajax import QueryAjaxModelLoader
@@ -11,15 +14,18 @@ from flask_login import current_user
 from peewee import IntegerField
 from wtforms import SelectField
 
-from console.db import db
+from console.common.clock import to_local
+from console.db import db, utcnow
 from console.errors import DomainError
 from console.system import audit, rbac
+from console.views.labels import localized
 
 # element resource name -> Flask-Admin's flag attribute
 ELEMENTS = {"create": "can_create", "edit": "can_edit", "delete": "can_delete",
             "export": "can_export"}
 ELEMENT_LABELS = {"create": _l("Create"), "edit": _l("Edit"), "delete": _l("Delete"),
                   "export": _l("Export")}
+CSV_BOM = "\ufeff"
 # Flask-Admin view function -> the element it needs (page access is checked for all of them)
 VIEW_ELEMENTS = {"create_view": "create", "edit_view": "edit", "delete_view": "delete",
                  "export": "export"}
@@ -113,7 +119,19 @@ def _permission_flag(element):
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
-    """Ajax lookups see only the rows the user's data scope allows."""
+    """Ajax lookups see only the rows the user's data scope allows; a row with an English
+    twin of its name (organizations) shows it on English pages."""
+
+    def __init__(self, name, model, **options):
+        options.setdefault("placeholder", _l("Type to search, then choose"))
+        super().__init__(name, model, **options)
+
+    def format(self, model):
+        if not model:
+            return None
+        if "name_en" in model._meta.fields:
+            return model._pk, localized(model.name, model.name_en)
+        return model._pk, str(model)
 
     def get_one(self, pk):
         return rbac.scoped(self.model.select(), self.model, current_user).where(
@@ -240,6 +258,21 @@ class ConsoleModelView(GuardMixin, ModelView):
 
     def search_placeholder(self):
         return _("Search")
+
+    # ---- CSV export: Excel opens it in Chinese, the file says what and when ---------------
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        response = super().export(export_type)
+        if export_type != "csv" or response.status_code != 200:
+            return response
+        # without a byte-order mark Excel reads UTF-8 as the local code page and garbles Chinese
+        response.response = itertools.chain([CSV_BOM], response.response)
+        stamp = to_local(utcnow()).strftime("%Y%m%d-%H%M")
+        ascii_name = f"{self.endpoint}_{stamp}.csv"
+        local_name = f"{self.name}_{stamp}.csv"
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(local_name)}')
+        return response
 
     # ---- changes: one transaction, audited, domain errors shown --------------------------
     def create_model(self, form):

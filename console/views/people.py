@@ -39,6 +39,7 @@ LEVEL_LABELS = {"regular": _l("Regular"), "vip": _l("VIP")}
 BUTLER_STATUS_LABELS = {"active": _l("On duty"), "suspended": _l("Suspended"), "left": _l("Left")}
 RATING_LABELS = {"good": _l("Good"), "neutral": _l("Neutral"), "bad": _l("Bad"),
                  "complaint": _l("Complaint")}
+REVIEW_TARGET_LABELS = {"supplier": _l("Supplier"), "butler": _l("Butler")}
 RATING_BADGES = {"good": "success", "neutral": "secondary", "bad": "warning",
                  "complaint": "danger"}
 PEOPLE_LABELS = dict(
@@ -487,18 +488,18 @@ class ReviewView(ReadOnlyView):
     column_details_list = column_list
     column_filters = ["target_kind", "rating", "stars", "created_at"]
     column_choices = {"rating": list(RATING_LABELS.items()),
-                      "target_kind": list(people.REVIEW_TARGET_NAMES.items())}
+                      "target_kind": list(REVIEW_TARGET_LABELS.items())}
     column_labels = PEOPLE_LABELS
     column_formatters = {
         "created_at": lambda v, c, m, n: local_time(m.created_at),
-        "target_kind": lambda v, c, m, n: people.REVIEW_TARGET_NAMES[m.target_kind],
+        "target_kind": lambda v, c, m, n: REVIEW_TARGET_LABELS[m.target_kind],
         "target": lambda v, c, m, n: _review_target(m),
         "customer": lambda v, c, m, n: m.customer.name if m.customer_id else "",
         "rating": lambda v, c, m, n: badge(RATING_LABELS[m.rating], RATING_BADGES[m.rating]),
     }
     column_formatters_export = {
         "created_at": column_formatters["created_at"],
-        "target_kind": lambda v, c, m, n: str(people.REVIEW_TARGET_NAMES[m.target_kind]),
+        "target_kind": lambda v, c, m, n: str(REVIEW_TARGET_LABELS[m.target_kind]),
         "target": column_formatters["target"], "customer": column_formatters["customer"],
         "rating": lambda v, c, m, n: str(RATING_LABELS[m.rating]),
     }

@@ -41,6 +41,7 @@ from console.views.people import (
     org_name,
     stars_text,
 )
+from console.views.widgets import as_first_password
 
 SERVICE_TYPE_LABELS = {t: ORDER_TYPE_LABELS[t] for t in SERVICE_TYPES}
 CERT_BADGES = {"unsubmitted": "secondary", "pending": "warning", "approved": "success",
@@ -284,7 +285,7 @@ class SupplierStaffView(ConsoleModelView):
     column_list = ["email", "full_name", "phone", "organization", "active", "last_login_at"]
     column_searchable_list = ["email", "full_name", "phone"]
     column_labels = SUPPLIER_LABELS
-    column_formatters = {"organization": lambda v, c, m, n: m.organization.name,
+    column_formatters = {"organization": lambda v, c, m, n: org_name(m.organization),
                          "last_login_at": lambda v, c, m, n: local_time(m.last_login_at)}
     column_details_list = ["email", "full_name", "phone", "organization", "active",
                            "last_login_at", "created_at"]
@@ -301,6 +302,7 @@ class SupplierStaffView(ConsoleModelView):
     def create_form(self, obj=None):
         form = super().create_form(obj)
         form.organization.query = form.organization.query.where(Organization.kind == "supplier")
+        as_first_password(form.new_password)
         return form
 
     def edit_form(self, obj=None):

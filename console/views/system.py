@@ -30,9 +30,12 @@ from console.models import (
 from console.system import rbac, users
 from console.views.base import ConsoleModelView, DomainError, ReadOnlyView
 from console.views.labels import DATA_SCOPE_LABELS, LABELS, RESOURCE_KIND_LABELS, localized
-from console.views.widgets import CheckboxTreeField, Required
+from console.views.widgets import CheckboxTreeField, Required, as_first_password
 
 CATEGORY = _l("System")
+# element codes (after the page's) that move money or remove records: marked in the tree
+SENSITIVE_ELEMENTS = {"delete", "action.delete", "action.refund", "action.settle",
+                      "action.cancel", "action.deactivate", "remove"}
 
 
 def _indent(depth, text):
@@ -116,7 +119,7 @@ def resource_tree():
         children.setdefault(row.parent_id, []).append(row)
 
     def build(parent_id):
-        return [(r.id, f"{_(r.name)} · {r.code}", build(r.id)) for r in children.get(parent_id, [])]
+        return [(r.id, _resource_label(r), build(r.id)) for r in children.get(parent_id, [])]
 
     sections, place = _menu_places()
     groups, other, api = {}, [], []
@@ -130,6 +133,15 @@ def resource_tree():
     tree += [(None, label, nodes) for label, nodes in ((_("Pages outside the menu"), other),
                                                        (_("App API"), api)) if nodes]
     return tree
+
+
+def _resource_label(resource):
+    """"Name · code"; an element that moves money or removes records carries a warning mark."""
+    label = f"{_(resource.name)} · {resource.code}"
+    if resource.kind == "element" and resource.code.split(".", 1)[-1] in SENSITIVE_ELEMENTS:
+        return Markup('<i class="fa fa-exclamation-triangle text-danger" title="%s"></i> %s') % (
+            _("Sensitive: moves money or removes records"), label)
+    return label
 
 
 def _menu_places():
@@ -306,6 +318,12 @@ class UserView(LinkedSetMixin, ConsoleModelView):
 
     def linked_ids(self, user):
         return [link.role_id for link in user.roles]
+
+    def create_form(self, obj=None):
+        """A new account has no password to keep: the field is its first password."""
+        form = super().create_form(obj)
+        as_first_password(form.new_password)
+        return form
 
     def create_record(self, form):
         roles = Role.select().where(Role.id.in_([int(i) for i in form.roles.data or []]))

@@ -1,4 +1,5 @@
 """Form widgets: a nested checkbox tree for choosing resources or permissions."""
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import SelectMultipleField
 from wtforms.validators import StopValidation
@@ -6,9 +7,10 @@ from wtforms.widgets import html_params
 
 
 class CheckboxTreeWidget:
-    """Renders `field.tree` — [(value, label, children)] — as nested checkbox lists; checking a
-    node checks its children (console.js), unchecking leaves them to the user. A node whose
-    value is None is a heading that folds its children (no checkbox of its own)."""
+    """Renders `field.tree` — [(value, label, children)] — as nested checkbox lists. Ticking a
+    node ticks nothing below it; a parent shows whether its children are all, some or none
+    ticked (console.js). A node whose value is None is a heading that folds its children (no
+    checkbox of its own). Leaves of one parent (a page's buttons) sit side by side."""
 
     def __call__(self, field, **kwargs):
         selected = {str(v) for v in (field.data or [])}
@@ -32,7 +34,8 @@ class CheckboxTreeWidget:
                 f'name="{escape(field.name)}" value="{escape(value)}" id="{box_id}"{checked}>'
                 f'<label class="form-check-label" for="{box_id}">{escape(label)}</label></div>'
                 f'{self._level(field, children, selected)}</li>')
-        return f'<ul class="list-unstyled pl-3">{"".join(items)}</ul>'
+        leaves = " tree-leaves" if not any(children for _v, _l, children in nodes) else ""
+        return f'<ul class="list-unstyled pl-3{leaves}">{"".join(items)}</ul>'
 
 
 class CheckboxTreeField(SelectMultipleField):
@@ -75,3 +78,14 @@ class Required:
         if not field.raw_data or not field.raw_data[0]:
             field.errors[:] = []
             raise StopValidation(str(self.message))
+
+
+def as_first_password(field):
+    """The edit form's "new password" field on a create form: there is no password to keep, so
+    it is the account's first one and required."""
+    field.label.text = str(_l("Password"))
+    field.description = str(_l("At least 8 characters. The user can change it after "
+                               "signing in."))
+    field.validators = [Required(_l("Password: at least 8 characters."))]
+    field.flags.required = True
+    return field
