@@ -15,7 +15,7 @@ __all__, __getattr__ = lazy_exports(__name__, {
                    "assign", "can_act", "cancel", "confirm_quote", "estimate_lines",
                    "expire_memberships", "finish_repair", "grab", "hall_task", "hall_tasks",
                    "mark_paid", "place_order", "plain_moves", "quote", "quote_difference",
-                   "refuse",
+                   "refund", "refund_preview", "refuse",
                    "reject_quote", "review", "verify_service_code"],
     "aftersales": ["complain", "confirm_cost_change", "follow_up", "handle_complaint",
                    "post_progress", "reject_cost_change", "request_rework",

@@ -5,6 +5,8 @@ the table), so each writes its order event and audit row, and an illegal move ch
 
 The after-sales records (progress reports, rework, complaints, follow-ups, service history)
 live in `console.aftersales`; appointments in `console.appointments`."""
+import datetime as dt
+
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
@@ -12,12 +14,13 @@ from console import people
 from console.catalogue import items as catalogue
 from console.catalogue import pricing
 from console.common.tx import writing
-from console.db import utcnow
+from console.db import is_postgres, utcnow
 from console.errors import NotFound
 from console.models import (
     LINE_KINDS,
     VEHICLE_TYPES,
     Butler,
+    Customer,
     Order,
     OrderEvent,
     OrderLine,
@@ -412,7 +415,8 @@ def _activate_vip(order, now):
     start = max(now, customer.vip_until or now) if customer.level == "vip" else now
     until = _add_months(start, order.details["months"])
     transition(order, "activate", None, now=now,
-               changes={"details": {**order.details, "vip_until": until.isoformat()}})
+               changes={"details": {**order.details, "vip_from": start.isoformat(),
+                                    "vip_until": until.isoformat()}})
     people.set_vip(customer, until, None, reason=order.order_no)
 
 
@@ -448,7 +452,7 @@ MOVE_INPUTS = {
 def advance(order, action, user, note="", **inputs):
     """Any move that needs no more than a note and the inputs MOVE_INPUTS lists: pick up,
     arrive, return the car, ship, deliver, issue the policy, value, match, close, settle,
-    depart, finish towing, start / end a trip, refund, expire. Refusing, quoting, paying and
+    depart, finish towing, start / end a trip, expire. Refusing, quoting, paying and
     the other moves with their own rules have their own functions."""
     if action in SPECIAL_MOVES:
         raise OrderInputError("action", _l("%(action)s has its own operation.", action=action))
@@ -491,6 +495,60 @@ def cancel(order, user, reason):
         event = transition(order, "cancel", user, note=text(reason, "reason"))
         appointments.release(order)
     return event
+
+
+# ---- refunds -----------------------------------------------------------------------------
+def refund(order, user, reason, now=None):
+    """退款, always with a reason. What was paid is recorded as refunded on the order (the
+    money itself moves through the payment module). A VIP order also takes back the time it
+    added: the customer's vip_until goes back by that period, and the customer is a regular
+    customer again when none of their membership remains. One transaction; the audit shows
+    the refund and the reversal."""
+    reason = text(reason, "reason")
+    now = now or utcnow()
+    with writing():
+        reversal = _vip_reversal(order, now, lock=True)
+
+        def changes(current):
+            details = {**current.details, "refunded_fen": current.paid_fen}
+            if reversal is not None:
+                details["vip_reversed"] = {key: _iso(value) for key, value in reversal.items()}
+            return {"details": details}
+        event = transition(order, "refund", user, note=reason, now=now, changes=changes)
+        if reversal is not None:
+            customer = Customer.get_by_id(order.customer_id)
+            people.set_vip(customer, reversal["to"], user, reason=order.order_no)
+            audit.record("reverse_vip", order, {"vip_until": _iso(reversal["from"])},
+                         {"vip_until": _iso(reversal["to"])}, note=reason, actor=user)
+    return event
+
+
+def refund_preview(order, now=None):
+    """What a refund of `order` would do now, for the confirmation page: the amount recorded
+    as refunded and the VIP reversal ({"from": ..., "to": ...} or None)."""
+    return {"refund_fen": order.paid_fen, "vip": _vip_reversal(order, now or utcnow())}
+
+
+def _vip_reversal(order, now, lock=False):
+    """{"from": the customer's vip_until now, "to": it less the period this order added, or
+    None when nothing of the membership remains}; None when the order added no time."""
+    until = order.details.get("vip_until")
+    if FAMILY_OF[order.order_type] != "vip" or not until:
+        return None
+    end = dt.datetime.fromisoformat(until)
+    start = order.details.get("vip_from")  # orders activated before it was kept: by months
+    start = (dt.datetime.fromisoformat(start) if start
+             else _add_months(end, -order.details["months"]))
+    query = Customer.select().where(Customer.id == order.customer_id)
+    customer = (query.for_update() if lock and is_postgres() else query).get()
+    if customer.vip_until is None:
+        return None
+    shortened = customer.vip_until - (end - start)
+    return {"from": customer.vip_until, "to": shortened if shortened > now else None}
+
+
+def _iso(moment):
+    return moment.isoformat() if moment else None
 
 
 def review(order, customer_user, stars, words="", butler_stars=None):
@@ -551,7 +609,7 @@ def verify_service_code(supplier_user, code):
 SPECIAL_MOVES = {"grab", "assign", "refuse", "quote", "confirm_quote", "reject_quote",
                  "finish_repair", "pay", "settle_rework", "activate", "review", "cancel",
                  "publish", "post_progress", "confirm_cost_change", "reject_cost_change",
-                 "request_rework", "complain"}
+                 "request_rework", "complain", "refund"}
 
 
 def plain_moves(role):

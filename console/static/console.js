@@ -54,23 +54,32 @@ document.addEventListener('change', function (event) {
   if (event.target.matches('select[data-submit-on-change]')) event.target.form.submit();
 });
 
-// The sidebar folds away (the button in the top bar); the choice is kept per browser. Narrow
-// windows start with it folded.
+// The sidebar folds away (the button in the top bar). Under 1200 px it starts folded (the
+// stylesheet, so nothing flashes); above, the choice is kept per browser.
 (function () {
   var layout = document.querySelector('.console-layout');
   var button = document.getElementById('sidebar-toggle');
   if (!layout || !button) return;
-  var saved = null;
-  try { saved = window.localStorage.getItem('console.sidebar'); } catch (e) { /* private mode */ }
-  function apply(folded) {
-    layout.classList.toggle('sidebar-folded', folded);
-    button.setAttribute('aria-expanded', folded ? 'false' : 'true');
+  var narrow = window.matchMedia('(max-width: 1199.98px)');
+  function folded() {
+    return narrow.matches ? !layout.classList.contains('sidebar-open')
+      : layout.classList.contains('sidebar-folded');
   }
-  apply(saved ? saved === 'folded' : window.innerWidth < 1200);
+  try {
+    if (window.localStorage.getItem('console.sidebar') === 'folded') layout.classList.add('sidebar-folded');
+  } catch (e) { /* storage off: open */ }
+  button.setAttribute('aria-expanded', folded() ? 'false' : 'true');
   button.addEventListener('click', function () {
-    var folded = !layout.classList.contains('sidebar-folded');
-    apply(folded);
-    try { window.localStorage.setItem('console.sidebar', folded ? 'folded' : 'open'); } catch (e) { /* ignore */ }
+    layout.classList.add('animate');
+    if (narrow.matches) {
+      layout.classList.toggle('sidebar-open');
+    } else {
+      layout.classList.toggle('sidebar-folded');
+      try {
+        window.localStorage.setItem('console.sidebar', folded() ? 'folded' : 'open');
+      } catch (e) { /* ignore */ }
+    }
+    button.setAttribute('aria-expanded', folded() ? 'false' : 'true');
   });
 })();
 

@@ -60,8 +60,9 @@ CONSOLE_MOVES = sorted({action for (_f, _s, action), (_to, roles) in TRANSITIONS
 MOVE_FIELDS = {  # the inputs a move's form asks for, beyond the note
     "assign": ("butler", "reason"), "cancel": ("reason",), "request_rework": ("reason",),
     "quote": ("lines",), "post_progress": ("words",), "value": ("amount",), "settle": ("amount",),
-    "issue_policy": ("policy_no",), "ship": ("tracking_no",),
+    "issue_policy": ("policy_no",), "ship": ("tracking_no",), "refund": ("reason",),
 }
+CONFIRMED_MOVES = {"refund"}  # moves made on a confirmation page that says what they undo
 LINE_KIND_LABELS = {"labour": _l("Labour"), "part": _l("Part"), "fee": _l("Fee"),
                     "discount": _l("Discount")}
 QUOTE_ROWS = 4
@@ -80,12 +81,25 @@ def order_facts(order):
         facts.append((_("VIP months"), details["months"]))
     if details.get("vip_until"):
         facts.append((_("VIP until"), details["vip_until"][:10]))
+    reversed_vip = details.get("vip_reversed")
+    if reversed_vip:
+        facts.append((_("VIP taken back by the refund"), _(
+            "membership until %(before)s, now %(after)s", before=reversed_vip["from"][:10],
+            after=reversed_vip["to"][:10] if reversed_vip["to"] else _("ended"))))
     for key, label in (("policy_no", _("Policy number")), ("tracking_no", _("Tracking number"))):
         if details.get(key):
             facts.append((label, details[key]))
     if order.refusal_count:
         facts.append((_("Refusals"), order.refusal_count))
     return facts
+
+
+def refunded_fen(order):
+    """What the order records as refunded (orders refunded before it was kept: what was
+    paid), or None when it was not refunded."""
+    if "refunded_fen" in (order.details or {}):
+        return order.details["refunded_fen"]
+    return order.paid_fen if order.status == "refunded" else None
 
 
 _LABELS = {}  # locale -> labels translated once: a list page would otherwise translate ~100
@@ -237,7 +251,7 @@ class OrderPages(ConsolePage):
                            move_fields=MOVE_FIELDS, butlers=butlers,
                            quote_rows=range(QUOTE_ROWS),
                            show_code=SUPPLIER not in roles or CUSTOMER in roles,
-                           facts=order_facts(order),
+                           facts=order_facts(order), refunded=refunded_fen(order),
                            due=order.amount_due_fen, **self._story(order), **self._helpers())
 
     @staticmethod
@@ -246,6 +260,18 @@ class OrderPages(ConsolePage):
         query = people.eligible_butlers(order.city_id)
         return list(query.order_by(Butler.is_online.desc(), Butler.refusal_count,
                                    Butler.stars.desc(), Butler.id).limit(100))
+
+    @expose("/<int:order_id>/refund/")
+    def confirm_refund(self, order_id):
+        """The refund's confirmation step: what it records and takes back, and the reason."""
+        if not self.allowed("action.refund"):
+            abort(403)
+        order = self._order(order_id)
+        if "refund" not in self._moves(order):
+            flash(_("Refund: not possible for this order now."), "error")
+            return redirect(url_for(".detail", order_id=order.id))
+        return self.render("orders/refund.html", order=order, preview=orders.refund_preview(order),
+                           **self._helpers())
 
     @expose("/<int:order_id>/work-order/")
     def work_order(self, order_id):
@@ -262,6 +288,8 @@ class OrderPages(ConsolePage):
         if not self.allowed(f"action.{move}"):
             abort(403)
         order = self._order(order_id)
+        if move in CONFIRMED_MOVES and request.form.get("confirmed") != "1":
+            return redirect(url_for(".confirm_refund", order_id=order.id))
         self._apply(order, move, request.form)  # a refusal is shown by handle_view_exception
         flash(_("%(move)s: done. The order is now %(state)s.", move=ACTION_LABELS[move],
                 state=STATE_LABELS.get(order.status, order.status)), "success")
@@ -275,6 +303,8 @@ class OrderPages(ConsolePage):
             return orders.assign(order, butler, user, form.get("reason", ""))
         if move == "cancel":
             return orders.cancel(order, user, form.get("reason", ""))
+        if move == "refund":
+            return orders.refund(order, user, form.get("reason", ""))
         if move == "quote":
             return orders.quote(order, user, _quote_lines(form), note)
         if move == "finish_repair":
