@@ -52,6 +52,11 @@ def _user_updated_at():
     User._schema.create_indexes(safe=True)
 
 
+def _create_param_values():
+    from console.models import ParamValue
+    db.create_tables([ParamValue], safe=True)
+
+
 # (version, name, function). Append only; never edit an applied migration.
 MIGRATIONS = [
     (1, "system: organizations, RBAC, users, menus, audit, messaging", _create(SYSTEM_MODELS)),
@@ -61,6 +66,7 @@ MIGRATIONS = [
     (4, "orders: orders, events, lines, appointments, progress, follow-ups, complaints",
      _create(ORDER_MODELS)),
     (5, "system: users.updated_at, the sync API's cursor", _user_updated_at),
+    (6, "system: platform parameters", _create_param_values),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -38,6 +38,7 @@ roles              x  x  .  .  .  .  .  .  .
 permissions        x  x  .  .  .  .  .  .  .
 resources          x  x  .  .  .  .  .  .  .
 menus              x  x  .  .  .  .  .  .  .
+params             x  x  x  x  .  .  .  .  .
 audit              x  x  .  x  .  .  .  .  .
 logins             x  x  .  x  .  .  .  .  .
 outbox             x  x  .  .  .  x  .  .  .
@@ -133,6 +134,18 @@ def order_move_press(name):
                  lambda row: {}, held=302)
 
 
+def params_press(name):
+    """A confirmed change of a parameter of the element's kind (edit: an operational one,
+    edit_sensitive: a security one), or withdrawing a value (none is scheduled: not found)."""
+    if name == "withdraw":
+        return Press("POST", lambda row: url_for("params.withdraw"), lambda row: {"id": "0"},
+                     held=404, on_row=False)
+    key = "security.login_lock_minutes" if name == "edit_sensitive" else "dispatch.grab_window"
+    return Press("POST", lambda row: url_for(f"params.{name}"),
+                 lambda row: {"key": key, "value": "20", "when": "now", "confirm": "1"},
+                 held=302, on_row=False)
+
+
 def review_press(name):
     """Service item review buttons POST review/ with the move; review_view checks it."""
     return Press("POST", lambda row: url_for("service_items.review_view"),
@@ -160,6 +173,8 @@ def press_for(app, view, name):
         return review_press(name)
     if view.endpoint == "suppliers" and name == "manage":
         return supplier_manage_press()
+    if view.endpoint == "params":
+        return params_press(name)
     if isinstance(view, ConsoleModelView):
         press = model_view_press(view, name)
         if press is not None:

@@ -31,6 +31,7 @@ from console.models import (
 )
 from console.orders import aftersales, appointments
 from console.orders.engine import OrderInputError, OrderStateError
+from console.system import params
 
 pytestmark = pytest.mark.rolled_back
 
@@ -374,7 +375,7 @@ def test_an_appointment_takes_a_place_and_cancelling_gives_it_back(w):
 
 def test_a_vip_membership_is_active_once_paid(w):
     order = orders.place_order(w.customer, "vip", details={"months": 3})
-    assert order.estimate_fen == orders.VIP_PLANS_FEN[3] and order.vehicle_id is None
+    assert order.estimate_fen == params.vip_plans()[3] == 8000 and order.vehicle_id is None
     orders.mark_paid(order, "PAY-VIP", order.amount_due_fen)
     customer = Customer.get_by_id(w.customer.id)
     assert reload(order).status == "active" and customer.level == "vip"

@@ -6,7 +6,6 @@ names the public ones of both.
 Every refused request raises `OrderStateError` (a move not allowed now, by this user, or
 overtaken by a concurrent move: code + message, API 409) or `OrderInputError` (bad input:
 field + message, API 422), and changes nothing."""
-import datetime as dt
 import secrets
 
 from flask import current_app, has_app_context
@@ -47,7 +46,6 @@ from console.orders.states import (  # noqa: F401  (the table is part of this mo
 from console.orders.types import ORDER_TYPE_LETTERS
 from console.system import audit, notify
 
-GRAB_WINDOW = dt.timedelta(minutes=10)  # DESIGN §8 default; dispatch makes it configurable
 MONEY_FIELDS = ("estimate_fen", "final_fen", "paid_fen", "discount_fen", "butler_fee_fen",
                 "delivery_fee_fen", "bonus_fen")
 # console role code -> the order roles it may act in (staff act within their city)

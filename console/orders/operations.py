@@ -1,10 +1,10 @@
 """Order operations: place an order of any type, grab / assign / refuse, quote and the
 customer's answer, payment through the payment module's interface, review, cancel and the other
-moves of the lifecycles. Each is one transaction built on `transition()` (re-exported here with
-the table), so each writes its order event and audit row, and an illegal move changes nothing.
+moves of the lifecycles. Each is one transaction built on `transition()`, so each writes its
+order event and audit row, and an illegal move changes nothing.
 
 The after-sales records (progress reports, rework, complaints, follow-ups, service history)
-live in `console.aftersales`; appointments in `console.appointments`."""
+live in `console.orders.aftersales`; appointments in `console.orders.appointments`."""
 import datetime as dt
 
 from flask import current_app, has_app_context
@@ -32,7 +32,6 @@ from console.models import (
 from console.orders import appointments
 from console.orders.engine import (
     FAMILY_OF,
-    GRAB_WINDOW,
     OrderInputError,
     OrderStateError,
     available_actions,
@@ -48,11 +47,10 @@ from console.orders.engine import (
 from console.orders.engine import plain_text as text
 from console.orders.states import HALL_STATES, TRANSITIONS
 from console.orders.types import ORDER_TYPE_LABELS
-from console.system import audit
+from console.system import audit, params
 
 SUPPLIED_FAMILIES = {"repair", "insurance", "parts", "rental", "used_car"}  # need a supplier
 DRIVEN_FAMILIES = {"towing", "designated_driving"}  # always a butler's task
-VIP_PLANS_FEN = {1: 3000, 3: 8000, 12: 29800}  # months -> price; see the closing note
 STARS_TO_RATING = {5: "good", 4: "good", 3: "neutral", 2: "bad", 1: "bad"}
 
 
@@ -114,7 +112,7 @@ def _prices(order_type, family, items, vehicle, needs_butler, distance_m, detail
     """Estimate and fees with the rule versions used: (values, versions, estimate lines)."""
     values, versions, lines = {}, {}, []
     if family == "vip":
-        values["estimate_fen"] = VIP_PLANS_FEN[details["months"]]
+        values["estimate_fen"] = params.vip_plans()[details["months"]]
     elif family == "designated_driving":
         charge = _charge(pricing.designated_driving_fee, distance_m, now,
                          _rules("designated_driving_fee"))
@@ -158,7 +156,7 @@ def _locale():
 
 def _check_details(family, details, distance_m):
     details = dict(details or {})
-    if family == "vip" and details.get("months") not in VIP_PLANS_FEN:
+    if family == "vip" and details.get("months") not in params.VIP_PLAN_KEYS:
         raise OrderInputError("months", _l("VIP: choose a plan of 1, 3 or 12 months."))
     if isinstance(distance_m, bool) or not isinstance(distance_m, int) or distance_m < 0:
         raise OrderInputError("distance_m", _l("Distance: whole metres, not negative."))
@@ -203,7 +201,8 @@ def place_order(customer, order_type, *, vehicle=None, items=(), supplier=None,
             supplier_org=supplier.organization_id if supplier else None, city=city.id,
             needs_butler=needs_butler, pricing_rule_versions=versions, details=details,
             note=text(note, "note", required=False), placed_at=now, updated_at=now,
-            grab_deadline=now + GRAB_WINDOW if family in DRIVEN_FAMILIES else None, **amounts))
+            grab_deadline=grab_deadline(order_type, city.id, now)
+            if family in DRIVEN_FAMILIES else None, **amounts))
         OrderEvent.create(order=order.id, at=now, actor=actor.id if actor else None,
                           actor_role="customer" if actor and actor.id == customer.user_id
                           else "customer_service", action="place", from_status=None,
@@ -215,7 +214,7 @@ def place_order(customer, order_type, *, vehicle=None, items=(), supplier=None,
         audit.record("place", order, None, audit.snapshot(order), actor=actor)
         if needs_butler and family == "repair":
             transition(order, "publish", None, now=now,
-                       changes={"grab_deadline": now + GRAB_WINDOW})
+                       changes={"grab_deadline": grab_deadline(order_type, city.id, now)})
     return order
 
 
@@ -234,6 +233,13 @@ def _check_butler(order, butler):
     if butler.city_id and butler.city_id != order.city_id:
         raise OrderStateError("butler_unavailable", _l(
             "This butler works in another city."))
+
+
+def grab_deadline(order_type, city_id, now):
+    """When a task published at `now` leaves the task hall for the dispatch board: the grab
+    window (参数设置 dispatch.grab_window) of its city and order type."""
+    return now + dt.timedelta(minutes=params.param("dispatch.grab_window", city=city_id,
+                                                   order_type=order_type))
 
 
 def hall_tasks(city_id, after_id=None, limit=20):
@@ -281,7 +287,7 @@ def refuse(order, butler_user, reason, now=None):
         count = current.refusal_count + 1
         bonus = _charge(pricing.refusal_bonus, count, _rules("refusal_bonus"), now)
         return {"butler": None, "refusal_count": count, "bonus_fen": bonus.amount,
-                "grab_deadline": now + GRAB_WINDOW,
+                "grab_deadline": grab_deadline(current.order_type, current.city_id, now),
                 "pricing_rule_versions": {**current.pricing_rule_versions,
                                           "refusal_bonus": bonus.rule_id}}
     with writing():

@@ -13,7 +13,7 @@ from console.models import CertificationEvent, Organization, Supplier, SupplierD
 from console.orders.types import SERVICE_TYPES
 from console.people import uploads
 from console.people.checks import SUPPLIERS_ORG, pinyin_key, reason_text, require_city
-from console.system import audit, notify
+from console.system import audit, notify, params
 
 SUPPLIER_CODE = re.compile(r"[A-Z][A-Z0-9]{2,11}")
 
@@ -103,8 +103,6 @@ CERTIFICATION_ACTIONS = {"submit": _l("submit"), "approve": _l("approve"),
 CERTIFICATION_STATUS_NAMES = {"unsubmitted": _l("Not submitted"), "pending": _l("Pending review"),
                               "approved": _l("Approved"), "rejected": _l("Rejected"),
                               "expired": _l("Expired")}
-CERTIFICATE_VALID_DAYS = 365
-REMIND_DAYS_BEFORE = 30
 
 
 def _refused(supplier, action):
@@ -136,7 +134,7 @@ def certify(supplier, action, actor, reason="", expires_at=None, now=None):
     if action == "reject":
         values["certification_reason"] = reason_text(reason)
     elif action == "approve":
-        expires_at = expires_at or now + dt.timedelta(days=CERTIFICATE_VALID_DAYS)
+        expires_at = expires_at or now + dt.timedelta(days=params.param("certification.valid_days"))
         if expires_at <= now:
             raise InvalidValue("expires_at", _("Certification: the expiry date must be in "
                                                "the future"))
@@ -170,10 +168,12 @@ def expire_certifications(now=None):
     return {"expired": expired, "reminded": remind_expiring_certifications(now)}
 
 
-def remind_expiring_certifications(now=None, days=REMIND_DAYS_BEFORE):
-    """Tell a supplier's staff (in the console) once that its certificate expires soon."""
+def remind_expiring_certifications(now=None, days=None):
+    """Tell a supplier's staff (in the console) once that its certificate expires soon: `days`
+    before (参数设置 certification.remind_days unless given)."""
     now = now or utcnow()
-    soon = now + dt.timedelta(days=days)
+    soon = now + dt.timedelta(days=days if days is not None
+                              else params.param("certification.remind_days"))
     due = Supplier.select().where(Supplier.certification_status == "approved",
                                   Supplier.certification_expires_at <= soon,
                                   Supplier.certification_reminded_at.is_null())

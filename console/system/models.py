@@ -25,6 +25,7 @@ __all__ = [
     "SandboxSms",
     "PasswordResetCode",
     "JobLease",
+    "ParamValue",
     "SYSTEM_MODELS",
 ]
 
@@ -265,6 +266,24 @@ class JobLease(BaseModel):
     last_run_at = DateTimeField(null=True)
 
 
+class ParamValue(BaseModel):
+    """A platform parameter's value for one scope, in force from `effective_from` until a later
+    one of the same scope; withdrawn values (only before they take effect) are kept."""
+    key = CharField(max_length=80)
+    city = ForeignKeyField(Organization, null=True, backref="+", on_delete="RESTRICT")
+    order_type = CharField(max_length=30, default="")
+    value = JSONField()
+    effective_from = DateTimeField()
+    note = CharField(max_length=255, default="")
+    created_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    withdrawn_at = DateTimeField(null=True)
+    withdrawn_by = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("key", "effective_from"), False),)
+
+
 SYSTEM_MODELS = [SchemaVersion, Organization, Resource, Permission, PermissionResource, Role,
                  RolePermission, User, UserRoles, RbacVersion, MenuItem, AuditLog, LoginEvent,
-                 MessageTemplate, Outbox, SandboxSms, PasswordResetCode, JobLease]
+                 MessageTemplate, Outbox, SandboxSms, PasswordResetCode, JobLease, ParamValue]

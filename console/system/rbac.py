@@ -50,7 +50,7 @@ class Grants:
 
 # ---- the per-process cache -------------------------------------------------------------
 _lock = threading.Lock()
-_cache = {"version": None, "grants": {}, "menus": {}}
+_cache = {"version": None, "grants": {}, "menus": {}, "shared": {}}
 
 
 def bump(reason=""):
@@ -72,6 +72,7 @@ def forget():
         _cache["version"] = None
         _cache["grants"].clear()
         _cache["menus"].clear()
+        _cache["shared"].clear()
 
 
 def refresh_if_stale():
@@ -82,7 +83,20 @@ def refresh_if_stale():
             _cache["version"] = version
             _cache["grants"].clear()
             _cache["menus"].clear()
+            _cache["shared"].clear()
     return version
+
+
+def cached(name, load):
+    """A per-process value (`load()`) kept until the version counter moves, like the grants
+    and menus: other areas' settings (platform parameters) ride on the same invalidation."""
+    with _lock:
+        if name in _cache["shared"]:
+            return _cache["shared"][name]
+    value = load()
+    with _lock:
+        _cache["shared"][name] = value
+    return value
 
 
 def grants_for(user) -> Grants:

@@ -11,11 +11,11 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from console.views import catalogue, monitor, orders, people, system
+from console.views import catalogue, monitor, orders, params, people, system
 from console.views.base import ConsoleIndexView, ConsoleModelView, GuardMixin
 from console.views.labels import localized
 
-AREAS = [system, monitor, people, catalogue, orders]
+AREAS = [system, params, monitor, people, catalogue, orders]
 # Flask-Admin's messages its shipped catalogue lacks ("Failed to create record.")
 ADMIN_TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations" / "_flask_admin"
 

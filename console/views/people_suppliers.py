@@ -29,7 +29,7 @@ from console.models import (
 )
 from console.orders.types import ORDER_TYPE_LABELS, SERVICE_TYPES
 from console.people import uploads
-from console.system import users
+from console.system import params, users
 from console.views.base import ConsoleModelView, ReadOnlyView
 from console.views.people import (
     PEOPLE_LABELS,
@@ -252,7 +252,7 @@ class CertificationView(DetailFormsMixin, ReadOnlyView):
                     CertificationEvent.id.desc())),
                 "cert_names": people.CERTIFICATION_STATUS_NAMES,
                 "default_expiry": (utcnow() + dt.timedelta(
-                    days=people.CERTIFICATE_VALID_DAYS)).date().isoformat()}
+                    days=params.param("certification.valid_days"))).date().isoformat()}
 
     @expose("/approve/", methods=["POST"])
     def approve_view(self):

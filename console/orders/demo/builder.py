@@ -19,10 +19,10 @@ from console.catalogue.pricing import (
 from console.models import PRICING_KINDS
 from console.orders.demo.paths import Profile, walk
 from console.orders.demo.world import NEEDS_ITEMS, pick_customer
-from console.orders.engine import GRAB_WINDOW
-from console.orders.operations import STARS_TO_RATING, VIP_PLANS_FEN, estimate_lines
+from console.orders.operations import STARS_TO_RATING, estimate_lines, grab_deadline
 from console.orders.states import BUTLER, CUSTOMER, DISPATCHER, FAMILY_OF, FINAL, SERVICE, SUPPLIER
 from console.orders.types import ORDER_TYPE_LETTERS
+from console.system import params
 
 MONEY = ("estimate_fen", "final_fen", "paid_fen", "discount_fen", "butler_fee_fen",
          "delivery_fee_fen", "bonus_fen")
@@ -167,7 +167,7 @@ class OrderBuilder:
         if family == "vip":
             months = rng.choices((1, 3, 12), (5, 3, 2))[0]
             order["details"]["months"] = months
-            values["estimate_fen"] = VIP_PLANS_FEN[months]
+            values["estimate_fen"] = params.vip_plans()[months]
         elif family == "designated_driving":
             distance = rng.randrange(3000, 40000, 100)
             charge = designated_driving_fee(distance, at, rules["designated_driving_fee"])
@@ -238,13 +238,14 @@ class OrderBuilder:
         if action == "place":
             self._lines(order, order.pop("_lines"), writer)
         elif action == "publish":
-            order["grab_deadline"] = at + GRAB_WINDOW
+            order["grab_deadline"] = grab_deadline(order["order_type"], order["city"], at)
         elif action in ("grab", "assign"):
             order["butler"] = rng.choice(self.world.butlers[order["city"]])[0]
         elif action == "refuse":
             order["refusal_count"] += 1
             bonus = refusal_bonus(order["refusal_count"], self._rules(at)["refusal_bonus"], at)
-            order.update(butler=None, bonus_fen=bonus.amount, grab_deadline=at + GRAB_WINDOW)
+            order.update(butler=None, bonus_fen=bonus.amount,
+                         grab_deadline=grab_deadline(order["order_type"], order["city"], at))
             order["pricing_rule_versions"]["refusal_bonus"] = bonus.rule_id
         elif action == "quote":
             self._quote(order, writer)
