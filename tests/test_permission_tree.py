@@ -90,7 +90,7 @@ def test_refund_settle_and_delete_are_marked_sensitive(client, login_as):
 
 def test_the_tree_script_never_ticks_a_child_for_its_parent():
     script = (STATIC / "console.js").read_text()
-    tree_part = script[script.index("// Checkbox trees"):script.index("// A select that")]
+    tree_part = script[script.index("// Checkbox trees"):script.index("// The sidebar folds")]
     assert "child.checked = box.checked" not in tree_part
     assert "indeterminate" in tree_part
     assert not re.search(r"descendantBoxes\(item\)\.forEach\(function \(b\) \{ b\.checked = "

@@ -3,9 +3,12 @@ every page costs a few index lookups at a million orders.
 
 - Paging is keyset on (placed_at, id): a page starts after (or before) the cursor row, so page
   5,000 costs what page 1 costs; Flask-Admin's OFFSET reads and drops every row before it.
-- Search resolves a plate or a mobile to vehicle / customer ids first (unique indexes), then
-  lists their orders through the (vehicle, placed_at) / (customer, placed_at) indexes; order
-  numbers match by prefix (a range on the unique index); service codes exactly. No LIKE '%x%'.
+- Search resolves what was typed — a plate or part of one, a VIN, a mobile or its last four
+  digits, a customer's name or its pinyin — to at most SEARCH_BOUND vehicle / customer ids
+  first (the people tables: thousands of rows, not the order table), then lists their orders
+  through the (vehicle, placed_at) / (customer, placed_at) indexes; order numbers match by
+  prefix (a range on the unique index); service codes exactly. No LIKE over the order table.
+  Text that names nothing, or too many people, shows no rows and says what to type.
 - The total is exact up to TOTAL_BOUND rows (COUNT over at most that many index entries) and
   otherwise shown as a lower bound, or as an estimate when nothing is filtered.
 - Customer, vehicle, supplier, butler and city names come in the same query (correlated
@@ -24,8 +27,8 @@ from console.common.money import format_yuan, parse_yuan
 from console.db import db, is_postgres
 from console.errors import InputError
 from console.models import Butler, Customer, Order, Organization, Supplier, Vehicle
-from console.orders.states import STATES, states_of
-from console.orders.types import ORDER_TYPES
+from console.orders.states import FAMILY_OF, STATES, states_of, types_of
+from console.orders.types import ORDER_TYPE_LABELS, ORDER_TYPES
 from console.system import rbac
 
 PAGE_SIZE = 20
@@ -36,6 +39,13 @@ ORDER_NO = re.compile(r"^[A-Z]\d{1,14}$")
 SERVICE_CODE = re.compile(r"^\d{8}$")
 MOBILE = re.compile(r"^1\d{10}$")
 PLATE = re.compile(r"^[\u4e00-\u9fff][A-Z][A-Z0-9]{4,6}$")
+PLATE_PART = re.compile(r"^(?=.*[A-Z\u4e00-\u9fff])(?=.*\d)[\u4e00-\u9fff]?[A-Z0-9]{2,7}$|"
+                        r"^[\u4e00-\u9fff][A-Z]$")  # 沪A, 沪A12, A1234, BF391
+VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+MOBILE_TAIL = re.compile(r"^\d{4}$")
+NAME = re.compile(r"^[\u4e00-\u9fff·]{1,10}$")
+PINYIN = re.compile(r"^[A-Z]{2,30}$")
+SEARCH_BOUND = 50  # people a search may resolve to: their orders are listed through an index
 ALL_STATES = sorted({str(s) for family in STATES.values() for s in family})
 OLDEST = (dt.datetime(1970, 1, 1), 0)  # a cursor before every order: "before" it is the last page
 
@@ -49,6 +59,7 @@ class Filters:
     """What the list shows, parsed from the query string; `errors` name the fields refused."""
     order_type: str = ""
     status: str = ""
+    family: str = ""  # the status filter's group: "repair:paid" is paid among repair orders
     city: int | None = None
     supplier: int | None = None
     butler: int | None = None
@@ -66,13 +77,19 @@ class Filters:
               "amount_min", "amount_max", "q")
 
     @property
+    def refused(self):
+        """The filters (not the page links) that could not be applied: {field: message}."""
+        return {name: message for name, message in self.errors.items() if name in self.FIELDS}
+
+    @property
     def narrowed(self):
         """Whether anything beyond the data scope limits the rows."""
         return any(getattr(self, f) not in (None, "") for f in self.FIELDS)
 
     def args(self, **override):
         """The query string of these filters (cursor and page left to `override`)."""
-        values = {"order_type": self.order_type, "status": self.status, "city": self.city,
+        status = f"{self.family}:{self.status}" if self.family and self.status else self.status
+        values = {"order_type": self.order_type, "status": status, "city": self.city,
                   "supplier": self.supplier, "butler": self.butler,
                   "date_from": self.date_from.isoformat() if self.date_from else None,
                   "date_to": self.date_to.isoformat() if self.date_to else None,
@@ -87,7 +104,7 @@ class Filters:
 def parse(args):
     filters = Filters()
     readers = {"order_type": _choice(ORDER_TYPES, _l("Type")),
-               "status": _choice(ALL_STATES, _l("Status")), "city": _id(_l("City")),
+               "status": _status, "city": _id(_l("City")),
                "supplier": _id(_l("Supplier")), "butler": _id(_l("Butler")),
                "date_from": _date(_l("Placed from")), "date_to": _date(_l("Placed to")),
                "amount_min": _money(_l("Amount from")), "amount_max": _money(_l("Amount to")),
@@ -101,12 +118,17 @@ def parse(args):
             setattr(filters, name, read(raw))
         except InputError as exc:
             filters.errors[name] = exc.message
+    if isinstance(filters.status, tuple):
+        filters.family, filters.status = filters.status
+    elif filters.status and filters.order_type in FAMILY_OF:
+        filters.family = FAMILY_OF[filters.order_type]
     filters.q = " ".join((args.get("q") or "").split())[:40]
-    if filters.status and filters.order_type and \
-            filters.status not in states_of(filters.order_type):
+    if filters.status and filters.order_type and (
+            filters.status not in states_of(filters.order_type)
+            or filters.family not in ("", FAMILY_OF[filters.order_type])):
         filters.errors["status"] = _l("Status: %(type)s orders are never in this state.",
-                                      type=filters.order_type)
-        filters.status = ""
+                                      type=ORDER_TYPE_LABELS[filters.order_type])
+        filters.status = filters.family = ""
     if not filters.after and not filters.before:
         filters.page = 1
     return filters
@@ -119,6 +141,17 @@ def _choice(allowed, label):
                                      value=raw[:30]))
         return raw
     return read
+
+
+def _status(raw):
+    """"paid", or "repair:paid" (paid among the orders of the repair family) as (family,
+    state)."""
+    family, _sep, state = raw.rpartition(":")
+    if state not in ALL_STATES or (family and (family not in STATES or state not in {
+            str(s) for s in STATES[family]})):
+        raise FilterError("", _l("%(label)s: unknown value %(value)r.", label=_l("Status"),
+                                 value=raw[:30]))
+    return (family, state) if family else state
 
 
 def _id(label):
@@ -164,27 +197,62 @@ def cursor_text(placed_at, row_id):
 
 
 # ---- the query -------------------------------------------------------------------------------
+SEARCH_HELP = _l("Search by order number (or its type letter and date, e.g. M20261124), "
+                  "8-digit service code, plate or part of one (沪A12, A1234), VIN, mobile or "
+                  "its last 4 digits, or the customer's name or its pinyin (zhangwei, zw).")
+
+
 def search_condition(q):
-    """The indexed condition for a search box text, or None when it cannot match anything.
-    Raises FilterError when the text is none of the searchable kinds."""
+    """The indexed condition for a search box text. Raises FilterError, with what to type,
+    when the text is none of the searchable kinds, names nobody, or names too many people."""
     text = q.replace(" ", "").upper()
     if MOBILE.match(text):
-        ids = [c for (c,) in Customer.select(Customer.id).where(Customer.mobile == text)
-               .tuples()]
-        return Order.customer.in_(ids) if ids else None
+        return _people(Order.customer, Customer.mobile == text, q)
     if SERVICE_CODE.match(text):
         return Order.service_code == text
-    if ORDER_NO.match(text):
+    if ORDER_NO.match(text) and len(text) >= 9:
         if len(text) == 15:
             return Order.order_no == text
-        if len(text) >= 9:  # type letter and day at least: one day's orders to sort at most
-            return (Order.order_no >= text) & (Order.order_no < text + "~")
+        # type letter and day at least: one day's orders to sort at most
+        return (Order.order_no >= text) & (Order.order_no < text + "~")
+    if VIN.match(text):
+        return _people(Order.vehicle, Vehicle.vin == text, q)
     if PLATE.match(text):
-        ids = [v for (v,) in Vehicle.select(Vehicle.id).where(Vehicle.plate == text).tuples()]
-        return Order.vehicle.in_(ids) if ids else None
-    raise FilterError("q", _l("Search: enter an order number (or its beginning with the date, "
-                              "e.g. M20261124), an 8-digit service code, a plate such as "
-                              "沪A12345, or an 11-digit mobile."))
+        return _people(Order.vehicle, Vehicle.plate == text, q)
+    if MOBILE_TAIL.match(text):
+        return _people(Order.customer, Customer.mobile.endswith(text), q)
+    if PLATE_PART.match(text):
+        plates = Vehicle.plate.startswith(text) if NAME.match(text[0]) else \
+            Vehicle.plate.contains(text)
+        found = _people(Order.vehicle, plates, q)
+        if found is None and ORDER_NO.match(text):  # the beginning of an order number?
+            raise FilterError("q", _l("Search: no plate contains %(text)s, and an order number "
+                                      "is searched from its type letter and whole date, e.g. "
+                                      "M20261124.", text=q))
+        return found
+    if NAME.match(text):
+        return _people(Order.customer, Customer.name.contains(text), q)
+    if PINYIN.match(text):
+        pinyin = text.lower()  # "zhangwei zw": the full pinyin, then the initials
+        return _people(Order.customer, Customer.name_pinyin.startswith(pinyin)
+                       | Customer.name_pinyin.contains(" " + pinyin), q)
+    raise FilterError("q", _l("Search: %(text)s is none of the things the box looks for. "
+                              "%(help)s", text=q, help=SEARCH_HELP))
+
+
+def _people(order_field, condition, q):
+    """`order_field IN (the ids of the customers / vehicles matching condition)`, at most
+    SEARCH_BOUND of them (deleted ones too: their orders stay findable); None when nobody
+    matches."""
+    model = order_field.rel_model
+    ids = [row for (row,) in model.select(model.id).where(condition)
+           .limit(SEARCH_BOUND + 1).tuples()]
+    if not ids:  # no rows, as when the person's orders are outside the user's scope
+        return None
+    if len(ids) > SEARCH_BOUND:
+        raise FilterError("q", _l("Search: more than %(count)s match %(text)s; type more of "
+                                  "it.", count=SEARCH_BOUND, text=q))
+    return order_field == ids[0] if len(ids) == 1 else order_field.in_(ids)
 
 
 def scope_hint(user):
@@ -227,6 +295,10 @@ def conditions(filters, user):
         terms.append(Order.order_type == filters.order_type)
     if filters.status:
         terms.append(Order.status == filters.status)
+    if filters.family and not filters.order_type:
+        types = types_of(filters.family)
+        terms.append(Order.order_type == types[0] if len(types) == 1 else
+                     Order.order_type.in_(types))
     if filters.city:
         terms.append(Order.city == filters.city)
     if filters.supplier:
@@ -269,7 +341,8 @@ class Page:
 def fetch(filters, user, size=PAGE_SIZE):
     """One page of orders with the names shown beside them, and the total."""
     terms = conditions(filters, user)
-    if any(term is None for term in terms):  # `None in terms` would compare expressions
+    # a filter that cannot be applied shows nothing, not everything; None: nothing can match
+    if filters.refused or any(term is None for term in terms):
         return Page([], False, False, 0, "exact")
     rows, has_next, has_prev = _rows(terms, filters, size)
     total, kind = _total(terms)
@@ -299,7 +372,8 @@ def _rows(terms, filters, size):
         _name(Vehicle.plate, Order.vehicle).alias("plate"),
         _name(Supplier.name, Order.supplier).alias("supplier_name"),
         _name(Butler.name, Order.butler).alias("butler_name"),
-        _name(Organization.name, Order.city).alias("city_name"))
+        _name(Organization.name, Order.city).alias("city_name"),
+        _name(Organization.name_en, Order.city).alias("city_name_en"))
     query = _where(query, terms)
     if filters.before:  # walking back: ascending from the cursor, shown reversed
         query = query.where(key > Tuple(*filters.before)).order_by(
@@ -386,6 +460,9 @@ def scoped_choices(model, user, label, limit=300):
 
 
 def visible_cities(user):
-    query = rbac.scoped(Organization.select(Organization.id, Organization.name),
+    """(id, name, English name) of the cities the user may filter on."""
+    query = rbac.scoped(Organization.select(Organization.id, Organization.name,
+                                            Organization.name_en),
                         Organization, user).where(Organization.kind == "city")
-    return [(o.id, o.name) for o in query.order_by(Organization.sort, Organization.id)]
+    return [(o.id, o.name, o.name_en) for o in query.order_by(Organization.sort,
+                                                              Organization.id)]

@@ -258,6 +258,13 @@ ACTION_LABELS = {
     "finish_tow": _l("Finish towing"), "start_trip": _l("Start the trip"),
     "end_trip": _l("End the trip"), "activate": _l("Activate"), "expire": _l("Expire"),
 }
+# The families in the order the status filter lists them; each family's states in the order
+# of its lifecycle (the enums above), the side branches last.
+FAMILY_LABELS = {"repair": _l("Maintenance and detailing"), "insurance": _l("Insurance"),
+                 "parts": _l("Parts"), "rental": _l("Rental"), "used_car": _l("Used car"),
+                 "towing": _l("Towing"), "designated_driving": _l("Designated driving"),
+                 "vip": _l("VIP membership")}
+assert list(FAMILY_LABELS) == list(STATES)
 ROLE_LABELS = {CUSTOMER: _l("Customer"), BUTLER: _l("Butler"), SUPPLIER: _l("Supplier"),
                DISPATCHER: _l("Dispatcher"), SERVICE: _l("Customer service"),
                SYSTEM: _l("System (automatic)")}
@@ -268,7 +275,12 @@ def family(order_type):
 
 
 def states_of(order_type):
+    """The states of `order_type`, in the order of its lifecycle."""
     return [str(s) for s in STATES[FAMILY_OF[order_type]]]
+
+
+def types_of(family):
+    return [order_type for order_type, of in FAMILY_OF.items() if of == family]
 
 
 def is_final(order_type, state):

@@ -48,12 +48,6 @@
   });
 })();
 
-// A select that submits its form when changed (the language switch): no inline handler, so a
-// Content-Security-Policy without 'unsafe-inline' still allows it.
-document.addEventListener('change', function (event) {
-  if (event.target.matches('select[data-submit-on-change]')) event.target.form.submit();
-});
-
 // The sidebar folds away (the button in the top bar). Under 1200 px it starts folded (the
 // stylesheet, so nothing flashes); above, the choice is kept per browser.
 (function () {

@@ -42,16 +42,19 @@ from console.orders.states import (
     ACTION_LABELS,
     CUSTOMER,
     DISPATCHER,
+    FAMILY_LABELS,
+    FAMILY_OF,
     ROLE_LABELS,
     SERVICE,
     STATE_LABELS,
+    STATES,
     SUPPLIER,
     TRANSITIONS,
-    states_of,
 )
 from console.orders.types import ORDER_TYPE_LABELS
 from console.system import rbac
 from console.views.base import ConsolePage
+from console.views.labels import localized
 
 STAFF_ORDER_ROLES = {SUPPLIER, DISPATCHER, SERVICE}
 # moves staff make in the console (others are the customer's, the butler's or the system's)
@@ -135,12 +138,16 @@ class OrderPages(ConsolePage):
     def index(self):
         filters = order_list.parse(request.args)
         page = order_list.fetch(filters, current_user)
-        for problem in filters.errors.values():
-            flash(problem, "error")
+        for name, problem in filters.errors.items():  # a damaged page link: the first page
+            if name not in filters.refused:
+                flash(problem, "error")
         return self.render("orders/list.html", filters=filters, page=page,
+                           refused={k: str(v) for k, v in filters.refused.items()},
+                           search_help=str(order_list.SEARCH_HELP),
                            links=self._links(filters, page),
                            statuses=self._statuses(filters),
-                           cities=order_list.visible_cities(current_user),
+                           cities=[(city, localized(name, name_en)) for city, name, name_en
+                                   in order_list.visible_cities(current_user)],
                            picked=self._picked(filters), **self._helpers())
 
     def _links(self, filters, page):
@@ -159,9 +166,13 @@ class OrderPages(ConsolePage):
 
     @staticmethod
     def _statuses(filters):
-        codes = states_of(filters.order_type) if filters.order_type else order_list.ALL_STATES
+        """[(group label, [(value, label)])]: each order family's states in the order of its
+        lifecycle; only the chosen type's family once a type is chosen."""
         states = labels()["state_labels"]
-        return sorted(((code, states.get(code, code)) for code in codes), key=lambda c: c[1])
+        families = [FAMILY_OF[filters.order_type]] if filters.order_type else list(STATES)
+        return [(str(FAMILY_LABELS[family]),
+                 [(f"{family}:{state}", states.get(str(state), str(state)))
+                  for state in STATES[family]]) for family in families]
 
     @staticmethod
     def _picked(filters):
