@@ -7,11 +7,11 @@ import os
 import socket
 import time
 
-from console import orders, people, system
+from console import dispatch, orders, people, system
 from console.db import db, utcnow
 from console.models import JobLease
 
-PACKAGES = (system, people, orders)  # each with JOBS = {name: (function, seconds)}
+PACKAGES = (system, people, orders, dispatch)  # each with JOBS = {name: (function, seconds)}
 JOBS = {name: job for package in PACKAGES for name, job in package.JOBS.items()}
 LEASE_SECONDS = 60
 

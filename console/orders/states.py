@@ -127,8 +127,10 @@ C, B, S, D, CS, SYS = CUSTOMER, BUTLER, SUPPLIER, DISPATCHER, SERVICE, SYSTEM
 
 
 def _butler_task(hall, assigned):
-    """The grab / assign / refuse moves every butler task shares."""
+    """The grab / assign / refuse moves every butler task shares; `time_out` is the sweep
+    putting a task nobody grabbed in time on the dispatch board (it stays grabbable)."""
     return [(hall, "grab", assigned, {B}), (hall, "assign", assigned, {D, SYS}),
+            (hall, "time_out", hall, {SYS}),
             (assigned, "assign", assigned, {D}), (assigned, "refuse", hall, {B})]
 
 
@@ -257,6 +259,7 @@ ACTION_LABELS = {
     "value": _l("Value the car"), "match": _l("Match a buyer"), "depart": _l("Set off"),
     "finish_tow": _l("Finish towing"), "start_trip": _l("Start the trip"),
     "end_trip": _l("End the trip"), "activate": _l("Activate"), "expire": _l("Expire"),
+    "time_out": _l("Not grabbed in time: on the dispatch board"),
 }
 # The families in the order the status filter lists them; each family's states in the order
 # of its lifecycle (the enums above), the side branches last.
