@@ -6,4 +6,5 @@ from console.common.exports import lazy_exports
 
 __all__, __getattr__ = lazy_exports(__name__, {
     "sweep": ["JOBS", "on_board", "sweep_timeouts"],
+    "candidates": ["PARTS", "candidates", "distance_km", "pickup_point", "score"],
 })
