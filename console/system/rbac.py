@@ -379,6 +379,66 @@ def deactivate_users(users, actor):
     return count
 
 
+def check_menu_parent(item_id, parent_id, field="parent"):
+    """A menu node sits under a menu (a node without a page of its own) or at the top, never
+    under a page link, itself or its own descendant."""
+    if parent_id is None:
+        return
+    parent = MenuItem.get_or_none(MenuItem.id == parent_id)
+    if parent is None:
+        raise RbacError(field, _l("Parent: %(id)s does not exist.", id=parent_id))
+    if parent.resource_id:
+        raise RbacError(field, _l("Parent: %(title)s opens a page; only a menu can hold other "
+                                  "entries.", title=parent.title))
+    check_tree_parent(MenuItem, item_id, parent_id, field)
+
+
+def move_menu(item, parent, position):
+    """Put menu node `item` under `parent` (a menu, or None for the top level) at `position`
+    among its new siblings (0 first; past the end: last). The siblings are renumbered 10, 20,
+    ... in their new order; the move is audited and every worker rebuilds its menus."""
+    parent_id = parent.id if parent is not None else None
+    check_menu_parent(item.id, parent_id)
+    with db.atomic():
+        current = MenuItem.get_by_id(item.id)
+        siblings = list(MenuItem.select().where(
+            MenuItem.parent.is_null() if parent_id is None else MenuItem.parent == parent_id,
+            MenuItem.id != item.id).order_by(MenuItem.sort, MenuItem.id))
+        position = max(0, min(int(position), len(siblings)))
+        siblings.insert(position, current)
+        for rank, node in enumerate(siblings, start=1):
+            values = {"sort": rank * 10}
+            if node.id == item.id:
+                values["parent"] = parent_id
+            if node.sort != rank * 10 or node.id == item.id:
+                MenuItem.update(values).where(MenuItem.id == node.id).execute()
+        audit.record("move", current, {"parent": current.parent_id, "sort": current.sort},
+                     {"parent": parent_id, "sort": (position + 1) * 10})
+        bump("menu moved")
+    item.parent, item.sort = parent_id, (position + 1) * 10
+    return item
+
+
+def menu_tree():
+    """Every menu node, hidden ones too, as nested dicts in the sidebar's order:
+    {"item": MenuItem, "children": [...], "depth": n}."""
+    items = list(MenuItem.select(MenuItem, Resource).join(Resource, JOIN.LEFT_OUTER)
+                 .order_by(MenuItem.sort, MenuItem.id))
+    kids = {}
+    for item in items:
+        kids.setdefault(item.parent_id, []).append(item)
+
+    def build(parent_id, depth, seen):
+        nodes = []
+        for item in kids.get(parent_id, []):
+            if item.id in seen:  # a cycle left by hand in the database: show it once
+                continue
+            nodes.append({"item": item, "depth": depth,
+                          "children": build(item.id, depth + 1, seen | {item.id})})
+        return nodes
+    return build(None, 0, frozenset())
+
+
 def set_menu_hidden(items, hidden):
     """Hide or show menu nodes (a query); every worker rebuilds its menus on the next request."""
     with db.atomic():

@@ -1,7 +1,8 @@
 """System management: organizations, resources, permissions, roles, users, menus."""
 import re
 
-from flask import flash, request
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -362,40 +363,112 @@ class UserView(LinkedSetMixin, ConsoleModelView):
         flash(_("%(count)s accounts unlocked.", count=len(users)), "success")
 
 
-def _menu_depth(item):
-    depth, current = 0, item
-    while current.parent_id and depth < 50:
-        depth += 1
-        current = current.parent
-    return depth
+def _menu_parents():
+    """The menus a node may sit under (nodes without a page), labelled by their path."""
+    return MenuItem.select().where(MenuItem.resource.is_null()).order_by(MenuItem.sort,
+                                                                           MenuItem.id)
+
+
+def _menu_path(item):
+    names, current, seen = [], item, set()
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        names.append(localized(current.title, current.title_en))
+        current = current.parent if current.parent_id else None
+    return " / ".join(reversed(names))
+
+
+def _flatten_menu(nodes):
+    for node in nodes:
+        yield node
+        yield from _flatten_menu(node["children"])
 
 
 class MenuView(ConsoleModelView):
+    """The menu as the tree it is: nest, move and reorder nodes in place. Only menus (nodes
+    without a page) can hold other nodes; rbac.move_menu keeps the tree free of cycles."""
     rbac_sensitive = True
     column_list = ["title", "title_en", "icon", "resource", "sort", "is_hidden"]
-    column_default_sort = [("parent", False), ("sort", False)]
-    column_searchable_list = ["title", "title_en"]
-    column_filters = ["is_hidden"]
     column_labels = LABELS
     column_formatters = {
-        "title": lambda v, c, m, n: _indent(_menu_depth(m), m.title),
         "resource": lambda v, c, m, n: f"{_(m.resource.name)} · {m.resource.code}"
         if m.resource_id else "",
+        "parent": lambda v, c, m, n: _menu_path(m.parent) if m.parent_id else "",
     }
+    column_details_list = ["parent", "title", "title_en", "icon", "resource", "sort",
+                           "is_hidden"]
     form_columns = ["parent", "title", "title_en", "icon", "sort", "resource", "is_hidden"]
-    # a plain query select: wtf-peewee's default FK field cannot take a narrowed query
-    form_overrides = {"resource": SelectQueryField}
-    form_args = {"resource": {
-        "query": Resource.select().where(Resource.kind == "page", Resource.is_active == True)  # noqa: E712,E501
-        .order_by(Resource.code),
-        "allow_blank": True, "get_label": lambda r: f"{_(r.name)} · {r.code}"}}
+    # plain query selects: wtf-peewee's default FK field cannot take a narrowed query
+    form_overrides = {"resource": SelectQueryField, "parent": SelectQueryField}
+    form_args = {
+        "resource": {
+            "query": Resource.select().where(Resource.kind == "page", Resource.is_active == True)  # noqa: E712,E501
+            .order_by(Resource.code),
+            "allow_blank": True, "blank_text": _l("(none: a menu that holds other entries)"),
+            "get_label": lambda r: f"{_(r.name)} · {r.code}"},
+        "parent": {"query": _menu_parents(), "allow_blank": True,
+                   "blank_text": _l("(top level)"), "get_label": _menu_path,
+                   "description": _l("Only menus are offered: a page link holds no entries.")},
+    }
     can_delete = True
     action_disallowed_list = []
 
+    def view_elements(self):
+        return {"move_view": "edit"}
+
+    # ---- the tree ------------------------------------------------------------------------
+    @expose("/")
+    def index_view(self):
+        tree = rbac.menu_tree()
+        below = {}  # node id -> itself and its descendants: where it cannot move
+
+        def collect(node):
+            ids = {node["item"].id}
+            for child in node["children"]:
+                ids |= collect(child)
+            below[node["item"].id] = ids
+            return ids
+        for node in tree:
+            collect(node)
+        menus = [(m.id, _menu_path(m)) for m in _menu_parents()]
+        return self.render("system/menu_tree.html", tree=tree, menus=menus, below=below,
+                           count=sum(1 for _node in _flatten_menu(tree)),
+                           page_label=lambda r: f"{_(r.name)} · {r.code}")
+
+    @expose("/move/", methods=["POST"])
+    def move_view(self):
+        item = self.get_one(request.form.get("id", "")) or abort(404)
+        where = request.form.get("parent", "")
+        parent = None
+        if where not in ("", "top"):
+            parent = self.get_one(where) or abort(404)
+        position = request.form.get("position", "last")
+        siblings = [m.id for m in MenuItem.select(MenuItem.id).where(
+            MenuItem.parent.is_null() if parent is None else MenuItem.parent == parent.id)
+            .order_by(MenuItem.sort, MenuItem.id)]
+        here = siblings.index(item.id) if item.id in siblings else None
+        if position == "up" and here is not None:
+            position = max(0, here - 1)
+        elif position == "down" and here is not None:
+            position = here + 1
+        elif position == "first":
+            position = 0
+        else:
+            position = len(siblings)
+        rbac.move_menu(item, parent, position)
+        flash(_("%(title)s moved.", title=localized(item.title, item.title_en)), "success")
+        return redirect(url_for(".index_view") + f"#menu-{item.id}")
+
+    # ---- the form ------------------------------------------------------------------------
     def on_model_change(self, form, model, is_created):
-        rbac.check_tree_parent(MenuItem, None if is_created else model.id, model.parent_id)
+        rbac.check_menu_parent(None if is_created else model.id, model.parent_id)
         if model.resource_id and model.resource.kind != "page":
             raise rbac.RbacError("resource", _("A menu node links to a page resource."))
+        if model.resource_id and not is_created and MenuItem.select().where(
+                MenuItem.parent == model.id).exists():
+            raise rbac.RbacError("resource", _("Page: %(title)s holds other entries, so it "
+                                               "stays a menu; move them first.",
+                                               title=model.title))
 
     def on_model_delete(self, model):
         if MenuItem.select().where(MenuItem.parent == model.id).exists():
