@@ -11,10 +11,17 @@ DEFAULTS = {
     "CONSOLE_TIMEZONE": "Asia/Shanghai",
     "CONSOLE_LOCALE": "zh_Hans_CN",
     "CONSOLE_LOGIN_CAPTCHA": True,
+    # login throttling (console/security.py): failures are counted per identity per address
+    # (which locks that identity at that address), per address (all identities) and per
+    # identity over all addresses (which demands the captcha and slows app logins down)
     "CONSOLE_LOGIN_MAX_FAILURES": 5,
     "CONSOLE_LOGIN_LOCK_MINUTES": 15,
     "CONSOLE_LOGIN_WINDOW_MINUTES": 15,
     "CONSOLE_IP_MAX_FAILURES": 30,
+    "CONSOLE_IDENTITY_MAX_FAILURES": 10,
+    "CONSOLE_LOGIN_SLOW_SECONDS": 10,
+    "CONSOLE_TOKEN_HOURS": 12,  # app API tokens expire; the apps log in again
+    "CONSOLE_TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-* are believed
     "CONSOLE_SMS_CODE_MINUTES": 10,
     "CONSOLE_CHECK_SCHEMA": True,
     "CONSOLE_UPLOAD_DIR": None,
@@ -22,6 +29,11 @@ DEFAULTS = {
     "CONSOLE_PAGE_SIZE": 20,
 }
 LOCALES = ("zh_Hans_CN", "en")
+# Whole-number settings an operator may set in the environment (same names).
+INT_ENV_SETTINGS = (
+    "CONSOLE_LOGIN_MAX_FAILURES", "CONSOLE_LOGIN_LOCK_MINUTES", "CONSOLE_LOGIN_WINDOW_MINUTES",
+    "CONSOLE_IP_MAX_FAILURES", "CONSOLE_IDENTITY_MAX_FAILURES", "CONSOLE_LOGIN_SLOW_SECONDS",
+    "CONSOLE_TOKEN_HOURS", "CONSOLE_TRUSTED_PROXIES")
 
 
 class ConfigError(RuntimeError):
@@ -37,6 +49,16 @@ def setting(name, app=None):
 
 def _env_bool(value):
     return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_int(key, value):
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{key} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{key} must not be negative, not {value!r}")
+    return number
 
 
 def _instance_secret(instance: Path, name: str) -> str:
@@ -68,6 +90,9 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
             cfg[key] = env[key]
     if "CONSOLE_LOGIN_CAPTCHA" in env:
         cfg["CONSOLE_LOGIN_CAPTCHA"] = _env_bool(env["CONSOLE_LOGIN_CAPTCHA"])
+    for key in INT_ENV_SETTINGS:
+        if env.get(key, "").strip():
+            cfg[key] = _env_int(key, env[key])
     cfg["CONSOLE_UPLOAD_DIR"] = env.get("CONSOLE_UPLOAD_DIR") or str(instance / "uploads")
     cfg["SECRET_KEY"] = env.get("SECRET_KEY") or _instance_secret(instance, "secret_key")
     cfg["SECURITY_PASSWORD_SALT"] = env.get("SECURITY_PASSWORD_SALT") or _instance_secret(

@@ -1,5 +1,8 @@
 """Plain routes around the console: health, captcha image, language switch, SMS password
 recovery, and friendly error pages (JSON under /api/)."""
+import base64
+import hashlib
+
 from flask import (
     Blueprint,
     Response,
@@ -114,6 +117,7 @@ def _error_page(status, title, message):
 def init_app(app):
     app.register_blueprint(bp)
     install_context(app)
+    install_security_headers(app)
 
     @app.errorhandler(403)
     def forbidden(exc):
@@ -151,3 +155,78 @@ def install_context(app):
             return DATA_SCOPE_LABELS[rbac.grants_for(current_user).scope]
         return {"console_menu": console_menu, "current_locale": str(get_locale()),
                 "scope_label": scope_label() if current_user.is_authenticated else ""}
+
+# ---- security headers ------------------------------------------------------------------------
+# Flask-Talisman sets the CSP, frame options, nosniff, the referrer policy and HSTS (over HTTPS
+# only). Inline <script> blocks carry the request's nonce (Flask-Admin's through its
+# csp_nonce_generator, ours through `csp_nonce()`); a nonce cannot cover an inline event
+# handler, so the few that Flask-Admin's templates (and ours) keep are allowed by the hash of
+# their exact text ('unsafe-hashes') — an injected handler matches none of them.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",  # style attributes throughout Flask-Admin
+    "img-src": "'self' data:",  # Bootstrap's select arrows are data: SVGs
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'self'",
+}
+# Flask-Admin's dropdown links are href="javascript:void(0)": with 'unsafe-hashes' a
+# javascript: URL is allowed by the hash of the whole URL.
+INLINE_HANDLERS = ("this.form.submit()", "window.print()", "return false;",
+                   "javascript:void(0)")
+DELETE_CONFIRMATION = "Are you sure you want to delete this record?"  # Flask-Admin's text
+
+
+def inline_handler_hashes(app):
+    """CSP hashes of the inline event handlers the console's pages carry: ours, each list
+    action's and the delete confirmation in every language."""
+    from flask_admin.babel import gettext as admin_gettext
+    from flask_babel import force_locale
+
+    handlers = set(INLINE_HANDLERS)
+    for view in app.extensions["console_admin"]._views:
+        handlers.update(f"return modelActions.execute('{name}');"
+                        for name, _text in getattr(view, "_actions", ()))
+    with app.test_request_context():
+        for locale in LOCALES:
+            with force_locale(locale):
+                confirmation = admin_gettext(DELETE_CONFIRMATION)
+            handlers.add(f"return faHelpers.safeConfirm('{confirmation}');")
+    return sorted(f"'sha256-{_sha256(handler)}'" for handler in handlers)
+
+
+def _sha256(text):
+    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+def install_security_headers(app):
+    from flask_talisman import Talisman
+
+    policy = dict(CONTENT_SECURITY_POLICY)
+    policy["script-src"] = " ".join(["'self'", "'unsafe-hashes'", *inline_handler_hashes(app)])
+    Talisman(app, force_https=False,  # TLS ends at the proxy, which redirects plain HTTP
+             session_cookie_secure=False,  # security.py marks cookies Secure over HTTPS
+             session_cookie_samesite="Lax", frame_options="SAMEORIGIN",
+             strict_transport_security=True, strict_transport_security_include_subdomains=False,
+             content_security_policy=policy, content_security_policy_nonce_in=["script-src"],
+             referrer_policy="same-origin", x_xss_protection=False,
+             permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()",
+                                 "browsing-topics": "()"})
+    app.extensions["console_admin"].csp_nonce_generator = csp_nonce
+
+    @app.after_request
+    def personal_data_is_not_stored(response):
+        """Pages and API answers carry personal data: no cache may keep them. Static files
+        may be cached."""
+        endpoint = request.endpoint or ""
+        if endpoint != "static" and not endpoint.endswith(".static"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def csp_nonce():
+    return getattr(request, "csp_nonce", "")

@@ -55,7 +55,7 @@ def test_only_the_token_of_an_active_account_authenticates(api, login_as):
     me_now = customer.get("/api/v1/me")
     assert me_now.status_code == 200
     assert (me_now.json["email"], me_now.json["roles"]) == (CUSTOMER, ["customer"])
-    login_as("customer")  # a console session cookie on the same client is not enough
+    login_as("supplier")  # a console session cookie on the same client is not enough
     assert api.get("/api/v1/me").status_code == 401
     User.update(active=False).where(User.email == CUSTOMER).execute()
     assert customer.get("/api/v1/me").status_code == 401

@@ -1,6 +1,7 @@
 """Staff login with the image captcha on: identities, captcha, lockout, address throttling,
 the login history, JSON login for the apps, logout, and password recovery by SMS."""
 import datetime as dt
+import io
 import re
 
 import pytest
@@ -71,6 +72,12 @@ def reasons():
     return [e.reason for e in events()]
 
 
+def age_events(by):
+    """This test's login events happened `by` earlier."""
+    for event in events():
+        LoginEvent.update(at=event.at - by).where(LoginEvent.id == event.id).execute()
+
+
 def reset_code():
     """The one reset code this test asked for."""
     return PasswordResetCode.get(PasswordResetCode.id >= FIRST_CODE)
@@ -133,6 +140,24 @@ def test_a_wrong_captcha_does_not_count_towards_the_lock(client):
     assert web_login(client, "dispatcher").status_code == 302
 
 
+def test_the_captcha_uses_no_glyph_that_reads_as_another(monkeypatch):
+    from console.system.accounts import CAPTCHA_ALPHABET
+    monkeypatch.undo()  # the real drawing of texts, not this module's fixed one
+    for confusable in "4AVY0O1I":
+        assert confusable not in CAPTCHA_ALPHABET
+    assert len(set(CAPTCHA_ALPHABET)) >= 15  # still 15^4 texts and more
+    texts = {accounts.new_captcha_text() for _ in range(200)}
+    assert all(len(text) == 4 and set(text) <= set(CAPTCHA_ALPHABET) for text in texts)
+
+
+def test_the_captcha_is_drawn_large_and_shown_large(client):
+    from PIL import Image
+    image = Image.open(io.BytesIO(client.get("/login/captcha.png").data))
+    assert image.size[0] >= 2 * 180 and image.size[1] >= 2 * 60  # sharp at 2x
+    tag = re.search(r'<img[^>]*id="captcha-image"[^>]*>', page_text(client.get("/login")))
+    assert 'width="180"' in tag.group(0) and 'height="60"' in tag.group(0)
+
+
 def test_unknown_account_and_wrong_password_get_the_same_message(client):
     unknown = page_text(web_login(client, "nobody@demo.local"))
     wrong = page_text(web_login(client, "dispatcher", WRONG))
@@ -176,8 +201,7 @@ def test_an_administrator_unlocks_a_locked_account(client, app):
 
 def test_a_lock_ends_by_itself_when_its_time_is_up(client):
     lock_out(client)
-    User.update(locked_until=utcnow() - dt.timedelta(seconds=1)).where(
-        User.id == dispatcher().id).execute()
+    age_events(dt.timedelta(minutes=15, seconds=1))
     assert web_login(client, "dispatcher").status_code == 302
 
 
@@ -206,14 +230,38 @@ def test_every_attempt_is_in_the_login_history_with_its_reason(client):
 
 
 # ---- JSON login for the apps, and logout ------------------------------------------------
-def test_json_login_needs_no_captcha_and_returns_an_auth_token(client, app):
+def test_json_login_needs_no_captcha_and_returns_an_auth_token_but_no_cookie(client, app):
     response = client.post("/login?include_auth_token",
-                           json={"identity": "dispatcher@demo.local", "password": PASSWORD})
+                           json={"identity": "supplier@demo.local", "password": PASSWORD,
+                                 "remember": True})
     assert response.status_code == 200, response.get_data(as_text=True)
     token = response.json["response"]["user"]["authentication_token"]
+    assert "Set-Cookie" not in response.headers  # the token is the app's only credential
     app_client = app.test_client()
-    assert app_client.get("/admin/", headers={"Authentication-Token": token}).status_code == 200
-    assert app_client.get("/admin/").status_code == 302  # the token, not a cookie, did it
+    assert app_client.get("/api/v1/me", headers={"Authentication-Token": token}
+                          ).json["email"] == "supplier@demo.local"
+    assert not is_signed_in(client)
+
+
+@pytest.mark.parametrize("identity", ["butler@demo.local", "13800000009"])
+def test_butlers_and_customers_are_refused_at_the_console_with_a_clear_message(
+        client, identity):
+    response = web_login(client, identity)
+    assert response.status_code == 200
+    assert ("Butler and customer accounts sign in to the mobile app; the console is for "
+            "platform and supplier staff.") in page_text(response)
+    assert not is_signed_in(client)
+    assert reasons() == ["app_only"]
+
+
+@pytest.mark.parametrize("identity", ["butler@demo.local", "13800000009"])
+def test_butlers_and_customers_still_log_in_to_the_app(client, app, identity):
+    response = client.post("/login?include_auth_token",
+                           json={"identity": identity, "password": PASSWORD})
+    assert response.status_code == 200
+    token = response.json["response"]["user"]["authentication_token"]
+    me = app.test_client().get("/api/v1/me", headers={"Authentication-Token": token})
+    assert me.status_code == 200 and me.json["roles"] in (["butler"], ["customer"])
 
 
 def test_json_login_failures_count_towards_the_lock(client):

@@ -199,6 +199,7 @@ def _tour():
     return {
         ("GET", "/api/v1/openapi.json"): lambda: (None, "/api/v1/openapi.json", None, None),
         ("GET", "/api/v1/me"): lambda: (CUSTOMER, "/api/v1/me", None, None),
+        ("POST", "/api/v1/logout"): lambda: (CUSTOMER, "/api/v1/logout", None, None),
         ("GET", "/api/v1/orders"): lambda: (CUSTOMER, "/api/v1/orders", None, None),
         ("GET", "/api/v1/orders/{order_id}"): lambda: (
             CUSTOMER, f"/api/v1/orders/{place().id}", None, None),

@@ -244,7 +244,7 @@ def test_a_supplier_admin_sees_only_the_orders_of_their_supplier(app, client, lo
 
 
 def test_roles_without_the_order_pages_are_refused(client, login_as):
-    login_as("customer")
+    login_as("platform")
     assert client.get("/admin/orders/").status_code == 403
     assert client.get(f"/admin/orders/{Order.select().first().id}/").status_code == 403
 

@@ -1,10 +1,13 @@
 """The caller's own account. Apps get their token from Flask-Security's login
 (POST /login?include_auth_token with a JSON body {"identity", "password"}: the web login's
-throttling, lockout and history apply) and send it in the Authentication-Token header."""
+throttling, lockout and history apply) and send it in the Authentication-Token header. A token
+opens the API only (not console pages), expires after CONSOLE_TOKEN_HOURS (the app logs in
+again) and ends at logout — here or on the web — and with a password change."""
 from console.api import route
 from console.api import schema as s
 from console.api.schema import N_
 from console.models import Role, UserRoles
+from console.system import accounts
 
 ME = s.component("Me", s.obj({
     "id": s.integer(),
@@ -31,3 +34,16 @@ def me_payload(user):
        summary=N_("The caller's account, roles and organization"))
 def me(user):
     return me_payload(user)
+
+
+@route("/logout", "POST", resource=None, tag="session",
+       responses={200: s.obj({"logged_out": s.boolean()}, required=("logged_out",))},
+       summary=N_("Log out: end this account's tokens and sessions everywhere"),
+       description="Send the token to end it, with every other token and console session of "
+                   "the account. Without a valid token there is nothing to end: "
+                   '{"logged_out": false}.')
+def logout(user):
+    if user is None:
+        return {"logged_out": False}
+    accounts.end_sessions(user)
+    return {"logged_out": True}
