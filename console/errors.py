@@ -7,7 +7,8 @@ so any package may raise them.
     ├── InputError        bad input: `field` + reason (422)
     ├── ConflictError     the state changed or the thing is taken (409); `code` for the API
     ├── NotAllowed        not this user's to do (403)
-    └── NotFound          no such record in the caller's reach (404)
+    ├── NotFound          no such record in the caller's reach (404)
+    └── TooMany           too many tries in a short time: wait and try again (429)
 """
 from flask import has_request_context
 from flask_babel import force_locale
@@ -77,3 +78,15 @@ class NotAllowed(DomainError):
 class NotFound(DomainError):
     status = 404
     code = "not_found"
+
+
+class TooMany(DomainError):
+    """Too many attempts (wrong service codes, and the like) in a short time; the caller must
+    wait. `retry_after` is the number of seconds to wait, when known."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message, retry_after=None):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -49,8 +49,11 @@ def _shop_move(rule, resource, summary, body=None, status=200):
 
 @route("/supplier/service-codes/verify", "POST", resource="api.supplier.verify_code",
        tag="supplier", body=s.obj({"code": s.string(8, min_length=1)}, required=("code",)),
-       responses={200: ORDER_DETAIL}, errors=(409,),
-       summary=N_("Verify a customer's service code (the car is at the shop)"))
+       responses={200: ORDER_DETAIL, 429: errors.ERROR}, errors=(409,),
+       summary=N_("Verify a customer's service code (the car is at the shop)"),
+       description="Wrong codes are throttled per shop: past the limit every try answers 429 "
+                   "(`too_many_requests`, the message says how long to wait) until the oldest "
+                   "wrong code leaves the window.")
 def verify_code(user, body):
     if profiles(user)[2] is None:
         raise errors.forbidden()

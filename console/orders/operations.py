@@ -592,16 +592,20 @@ def _review(order, target, stars, words):
 
 def verify_service_code(supplier_user, code):
     """The shop checks the customer's 消费码: only an open order of this shop matches. A car
-    arriving (self-drive, or brought by the butler) is moved to `at_shop`."""
+    arriving (self-drive, or brought by the butler) is moved to `at_shop`. Wrong codes are
+    audited and throttled per shop (all its staff together): past the limit, even a right code
+    waits, so the 10^8 codes cannot be guessed at speed."""
     code = (code or "").strip() if isinstance(code, str) else ""
     if not (len(code) == 8 and code.isdigit()):
         raise OrderInputError("code", _l("Service code: 8 digits."))
+    _service_code_guard(supplier_user)
     orgs = supplier_user.organization.ancestors_and_self_ids()
     order = Order.select().where(Order.service_code == code, Order.is_open == True,  # noqa: E712
                                  Order.supplier_org.in_(orgs)).first()
     if order is None:
         audit.record("verify_service_code", None, None, {"code_matched": False},
-                     object_type="Order", object_id="", actor=supplier_user)
+                     object_type="Order", object_id="", actor=supplier_user,
+                     note=WRONG_SERVICE_CODE)
         raise OrderInputError("code", _l("Service code: no open order of your shop has this "
                                          "code."))
     if "arrive" in available_actions(order, supplier_user):
@@ -610,6 +614,38 @@ def verify_service_code(supplier_user, code):
         audit.record("verify_service_code", order, None, {"code_matched": True},
                      actor=supplier_user)
     return order
+
+
+WRONG_SERVICE_CODE = "wrong service code"
+
+
+def _service_code_guard(supplier_user):
+    """Refuse (TooMany, audited) while the shop's wrong codes within the window reach the
+    limit (CONSOLE_SERVICE_CODE_MAX_FAILURES per CONSOLE_SERVICE_CODE_WINDOW_MINUTES)."""
+    import datetime as dt
+
+    from console.config import DEFAULTS, setting
+    from console.errors import TooMany
+    from console.models import AuditLog, User
+
+    def limit(name):
+        return setting(name) if has_app_context() else DEFAULTS[name]
+
+    window = dt.timedelta(minutes=limit("CONSOLE_SERVICE_CODE_WINDOW_MINUTES"))
+    shop_staff = User.select(User.id).where(User.organization == supplier_user.organization_id)
+    wrong = (AuditLog.select(AuditLog.at)
+             .where(AuditLog.action == "verify_service_code", AuditLog.note == WRONG_SERVICE_CODE,
+                    AuditLog.at >= utcnow() - window, AuditLog.actor.in_(shop_staff))
+             .order_by(AuditLog.at.desc()).limit(limit("CONSOLE_SERVICE_CODE_MAX_FAILURES")))
+    wrong = [row.at for row in wrong]
+    if len(wrong) < limit("CONSOLE_SERVICE_CODE_MAX_FAILURES"):
+        return
+    wait = max(60, int((wrong[-1] + window - utcnow()).total_seconds()) + 1)
+    audit.record("verify_service_code", None, None, {"code_matched": None},
+                 object_type="Order", object_id="", actor=supplier_user,
+                 note="refused: too many wrong service codes")
+    raise TooMany(_l("Too many wrong service codes from your shop: try again in %(minutes)s "
+                     "minutes.", minutes=(wait + 59) // 60), retry_after=wait)
 
 
 SPECIAL_MOVES = {"grab", "assign", "refuse", "quote", "confirm_quote", "reject_quote",
