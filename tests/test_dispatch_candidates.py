@@ -41,7 +41,7 @@ def test_candidates_are_scored_part_by_part_as_computed_by_hand(w):
                 licence_points=6, is_online=False)
     order = w.order("towing", status="requested",
                     details={"pickup_lat": PICKUP[0], "pickup_lng": PICKUP[1]})
-    ranked = [c for c in dispatch.candidates(order) if c.butler.id in (near.id, far.id)]
+    ranked = [c for c in dispatch.ranked_candidates(order) if c.butler.id in (near.id, far.id)]
     assert [c.butler.id for c in ranked] == [near.id, far.id]
     first, second = ranked
     # near: 40×1 + 20×(1−1/3) + 15×4/5 + 10×(1−1/10) + 5×12/12 + 10×1
@@ -66,7 +66,7 @@ def test_the_weights_come_from_the_parameters(w):
                     details={"pickup_lat": PICKUP[0], "pickup_lng": PICKUP[1]})
 
     def top():
-        return [c.butler.id for c in dispatch.candidates(order)
+        return [c.butler.id for c in dispatch.ranked_candidates(order)
                 if c.butler.id in (near.id, online.id)][0]
     assert top() == online.id  # 2 km cost 4 points, being online gains 10
     params.set_value("dispatch.weight_online", 0, None)
@@ -82,7 +82,7 @@ def test_a_full_butler_is_listed_last_and_an_ineligible_one_not_at_all(w):
     beijing = make_butler("BJ-BUTLERS", last_lat=PICKUP[0], last_lng=PICKUP[1])
     order = w.order("towing", status="requested",
                     details={"pickup_lat": PICKUP[0], "pickup_lng": PICKUP[1]})
-    ranked = dispatch.candidates(order)
+    ranked = dispatch.ranked_candidates(order)
     ids = [c.butler.id for c in ranked]
     assert not {suspended.id, no_points.id, beijing.id} & set(ids)
     assert ids[-1] == full.id and ranked[-1].full and ranked[-1].load == 3
@@ -95,8 +95,8 @@ def test_without_a_pickup_the_shop_is_the_point_and_without_either_distance_is_u
     w.supplier.save()
     at_shop = place(w.butler, 5)
     repair = w.order("maintenance", status="awaiting_grab")
-    [c] = [c for c in dispatch.candidates(repair) if c.butler.id == at_shop.id]
+    [c] = [c for c in dispatch.ranked_candidates(repair) if c.butler.id == at_shop.id]
     assert c.distance_km == pytest.approx(5, abs=0.001) and parts(c)["distance"] == 30
     towing = w.order("towing", status="requested")  # no pickup given, no shop
-    [c] = [c for c in dispatch.candidates(towing) if c.butler.id == at_shop.id]
+    [c] = [c for c in dispatch.ranked_candidates(towing) if c.butler.id == at_shop.id]
     assert c.distance_km is None and parts(c)["distance"] == 0

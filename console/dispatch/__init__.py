@@ -6,5 +6,8 @@ from console.common.exports import lazy_exports
 
 __all__, __getattr__ = lazy_exports(__name__, {
     "sweep": ["JOBS", "on_board", "sweep_timeouts"],
-    "candidates": ["PARTS", "candidates", "distance_km", "pickup_point", "score"],
+    "candidates": ["PARTS", "ranked_candidates", "distance_km", "pickup_point", "score"],
+    "batch": ["Proposal", "greedy", "optimal", "propose"],
+    "board": ["URGENCIES", "apply_batch", "assign_from_board", "board_count", "clock",
+              "taken", "waiting_orders"],
 })

@@ -105,7 +105,7 @@ def score(butler, km, load, weights, max_load):
                      sum(part.points for part in parts))
 
 
-def candidates(order, limit=None):
+def ranked_candidates(order, limit=None):
     """The eligible butlers of the order's city, best first (full ones last)."""
     butlers = list(people.eligible_butlers(order.city_id))
     held = loads([b.id for b in butlers])
