@@ -121,3 +121,11 @@ def test_a_csv_export_has_a_byte_order_mark_and_the_page_and_local_time_in_its_n
     shown = dt.datetime.strptime(ascii_name[6:19], "%Y%m%d-%H%M")
     assert abs(shown - stamp.replace(tzinfo=None, second=0, microsecond=0)) <= \
         dt.timedelta(minutes=2)
+
+
+def test_flask_admins_missing_messages_are_translated_even_outside_its_views(app):
+    from flask_admin.babel import gettext
+    from flask_babel import force_locale
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        assert gettext("Failed to create record.") == "创建记录失败。"
+        assert gettext("Record was successfully created.") == "创建记录成功。"

@@ -4,13 +4,17 @@ import os
 import tempfile
 from pathlib import Path
 
+from babel import support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask_admin import Admin
+from flask_admin import babel as admin_babel
+from flask_admin import translations as admin_catalogues
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from console.config import LOCALES
 from console.views import catalogue, monitor, orders, params, people, system
 from console.views.base import ConsoleIndexView, ConsoleModelView, GuardMixin
 from console.views.labels import localized
@@ -36,7 +40,10 @@ def init_app(app):
 
 def admin_translations():
     """Compile our additions to Flask-Admin's catalogue when stale (written aside and moved
-    into place: several processes may start at once); returns their directory."""
+    into place: several processes may start at once) and load them into Flask-Admin's
+    translation cache for every language: Flask-Admin reads Admin(translations_path) only
+    inside one of its views, so a message first translated elsewhere would otherwise cache
+    the catalogue without them. Returns their directory."""
     for po_path in ADMIN_TRANSLATIONS.glob("*/LC_MESSAGES/admin.po"):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
@@ -47,6 +54,14 @@ def admin_translations():
         with os.fdopen(handle, "wb") as mo_file:
             write_mo(mo_file, catalog)
         os.replace(scratch, mo_path)
+    for locale in LOCALES:  # in Flask-Babel's order: Flask-Admin's own entries win
+        merged = support.Translations()
+        for directory in (str(ADMIN_TRANSLATIONS), admin_catalogues.__path__[0]):
+            catalog = support.Translations.load(directory, [locale], "admin")
+            merged.merge(catalog)
+            if hasattr(catalog, "plural"):  # merge() keeps no plural rule (as Flask-Babel)
+                merged.plural = catalog.plural
+        admin_babel.domain.cache[locale, "admin"] = merged
     return str(ADMIN_TRANSLATIONS)
 
 

@@ -1,5 +1,6 @@
 """Base views: every console page checks its page resource, every button its element resource,
 every query its data scope, and every change is audited inside one transaction."""
+import datetime as dt
 import itertools
 from urllib.parse import quote
 
@@ -8,13 +9,14 @@ from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.contrib.peewee.ajax import QueryAjaxModelLoader
+from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from peewee import IntegerField
 from wtforms import SelectField
 
-from console.common.clock import to_local
+from console.common.clock import local_time, to_local
 from console.db import db, utcnow
 from console.errors import DomainError
 from console.system import audit, rbac
@@ -26,6 +28,8 @@ ELEMENTS = {"create": "can_create", "edit": "can_edit", "delete": "can_delete",
 ELEMENT_LABELS = {"create": _l("Create"), "edit": _l("Edit"), "delete": _l("Delete"),
                   "export": _l("Export")}
 CSV_BOM = "\ufeff"
+# stored times are naive UTC: every page and export shows them in the platform's time zone
+LOCAL_TIMES = {dt.datetime: lambda view, value, name: local_time(value, with_seconds=True)}
 # Flask-Admin view function -> the element it needs (page access is checked for all of them)
 VIEW_ELEMENTS = {"create_view": "create", "edit_view": "edit", "delete_view": "delete",
                  "export": "export"}
@@ -160,6 +164,9 @@ class ConsoleModelView(GuardMixin, ModelView):
     can_set_page_size = True
     page_size = 20
     action_disallowed_list = ["delete"]
+    column_type_formatters = {**LOCAL_TIMES, **typefmt.BASE_FORMATTERS}
+    column_type_formatters_detail = {**LOCAL_TIMES, **typefmt.DETAIL_FORMATTERS}
+    column_type_formatters_export = {**LOCAL_TIMES, **typefmt.EXPORT_FORMATTERS}
     rbac_sensitive = False  # True for models whose change must drop every worker's RBAC cache
 
     can_create = _permission_flag("create")

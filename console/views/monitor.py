@@ -1,13 +1,14 @@
 """Monitoring pages: the audit log, login history, the outbox and the SMS sandbox, and the
 message templates."""
-import json
 import string
 
+from flask_admin.contrib.peewee import filters
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from console.models import AuditLog, LoginEvent, MessageTemplate, Outbox, SandboxSms
+from console.views import audit_labels
 from console.views.base import ConsoleModelView, DomainError, ReadOnlyView
 from console.views.labels import LABELS
 
@@ -16,39 +17,101 @@ TEMPLATE_FIELDS = {"password_reset_sms": {"code", "minutes"}}
 LOGIN_REASONS = {"ok": _l("Signed in"), "bad_password": _l("Wrong password"),
                  "no_user": _l("Unknown account"), "captcha": _l("Wrong captcha"),
                  "locked": _l("Locked"), "ip_throttled": _l("Too many from this IP"),
-                 "refused": _l("Refused"), "reset_code": _l("SMS code requested")}
+                 "refused": _l("Refused"), "reset_code": _l("SMS code requested"),
+                 "slowed": _l("Slowed down"), "app_only": _l("App account: refused")}
+CHANGES_SHOWN = 3  # changed fields a list row shows; the details page shows them all
 
 
-def _json_block(view, context, model, name):
-    value = getattr(model, name)
-    if value is None:
-        return ""
-    text = json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True)
-    return Markup(f'<pre class="small mb-0" style="max-width:28em;white-space:pre-wrap">'
-                  f'{escape(text)}</pre>')
+def _login_reason(view, context, model, name):
+    return LOGIN_REASONS.get(model.reason, model.reason)
+
+
+def _success(view, context, model, name):
+    icon, title = (("fa-check-circle text-success", _("Yes")) if model.success
+                   else ("fa-times-circle text-danger", _("No")))
+    return Markup('<i class="fa %s" title="%s"></i>') % (icon, title)
+
+
+def _action(view, context, model, name):
+    label = audit_labels.action_label(model.action)
+    return Markup('<span title="%s">%s</span>') % (model.action, label)
+
+
+def _object(view, context, model, name):
+    kind = audit_labels.object_label(model.object_type)
+    number = f" #{model.object_id}" if model.object_id else ""
+    return Markup('<span class="text-muted small">%s%s</span> %s') % (
+        kind, number, model.object_repr)
+
+
+def _changes(limit):
+    def render(view, context, model, name):
+        rows = audit_labels.changes(model.before, model.after)
+        if not rows:
+            return ""
+        shown = rows if limit is None else rows[:limit]
+        created = not model.before  # a new record: its values, no "before" column
+        cells = Markup("").join(
+            (Markup('<tr><th>%s</th><td class="audit-after" colspan="3">%s</td></tr>') % (
+                label, after)) if created else
+            (Markup('<tr><th>%s</th><td class="audit-before">%s</td><td>→</td>'
+                    '<td class="audit-after">%s</td></tr>') % (label, before, after))
+            for label, before, after in shown)
+        more = ""
+        if len(rows) > len(shown):
+            more = Markup('<a href="%s" class="small">%s</a>') % (
+                view.get_url(".details_view", id=model.id),
+                _("%(count)s more changes", count=len(rows) - len(shown)))
+        return Markup('<table class="audit-changes">%s</table>%s') % (cells, more)
+    return render
 
 
 class AuditLogView(ReadOnlyView):
-    """Append-only: no create, edit or delete exists for anyone."""
-    column_list = ["at", "actor_name", "ip", "action", "object_type", "object_id",
-                   "object_repr", "before", "after", "note"]
+    """Append-only: no create, edit or delete exists for anyone. Each row says, in the page's
+    language, who did what to which record, and which fields changed from what to what."""
+    column_list = ["at", "actor_name", "action", "object", "changes", "note", "ip"]
+    column_details_list = ["at", "actor_name", "ip", "action", "object", "changes", "note"]
     column_default_sort = ("id", True)
+    column_sortable_list = ["at", "actor_name", "action"]
     column_searchable_list = ["object_repr", "actor_name", "object_id", "note"]
-    column_filters = ["at", "action", "object_type", "actor_name", "ip"]
-    column_labels = LABELS
-    column_formatters = {"before": _json_block, "after": _json_block}
-    column_formatters_detail = column_formatters
+    column_labels = dict(LABELS, changes=_l("Changes"), object=_l("Object"))
+    column_formatters = {"action": _action, "object": _object, "changes": _changes(
+        CHANGES_SHOWN)}
+    column_formatters_detail = dict(column_formatters, changes=_changes(None))
+    column_export_list = ["at", "actor_name", "ip", "action", "object_type", "object_id",
+                          "object_repr", "changes", "note"]
+    column_formatters_export = {
+        "action": lambda v, c, m, n: str(audit_labels.action_label(m.action)),
+        "object_type": lambda v, c, m, n: str(audit_labels.object_label(m.object_type)),
+        "changes": lambda v, c, m, n: "; ".join(
+            f"{label}: {before} → {after}"
+            for label, before, after in audit_labels.changes(m.before, m.after, plain=True)),
+    }
     can_export = True
     simple_list_pager = True
+    page_size = 20
+
+    def __init__(self, *args, **kwargs):
+        self.column_filters = [
+            "at", filters.FilterEqual(AuditLog.action, _l("Action"),
+                                      options=audit_labels.action_options),
+            filters.FilterEqual(AuditLog.object_type, _l("Object type"),
+                                options=audit_labels.object_options),
+            "actor_name", "ip"]
+        super().__init__(*args, **kwargs)
 
 
 class LoginEventView(ReadOnlyView):
     column_list = ["at", "identity", "user", "ip", "success", "reason", "user_agent"]
     column_default_sort = ("id", True)
     column_searchable_list = ["identity", "ip"]
-    column_filters = ["at", "success", "reason", "ip"]
+    column_filters = ["at", "success", "ip",
+                      filters.FilterEqual(LoginEvent.reason, _l("Result"),
+                                          options=list(LOGIN_REASONS.items()))]
     column_labels = LABELS
-    column_formatters = {"reason": lambda v, c, m, n: LOGIN_REASONS.get(m.reason, m.reason)}
+    column_formatters = {"reason": _login_reason, "success": _success,
+                         "user": lambda v, c, m, n: m.user.email if m.user_id else ""}
+    column_formatters_export = {"reason": lambda v, c, m, n: str(_login_reason(v, c, m, n))}
     simple_list_pager = True
 
 

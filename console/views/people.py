@@ -31,7 +31,7 @@ from console.models import (
 from console.orders.types import ORDER_TYPE_LABELS
 from console.people import uploads
 from console.system import rbac
-from console.views.base import ConsoleModelView, ReadOnlyView
+from console.views.base import LOCAL_TIMES, ConsoleModelView, ReadOnlyView
 from console.views.labels import LABELS, localized
 
 CATEGORY = _l("People")
@@ -138,8 +138,8 @@ def _yes_no(view, value, name):
 class DetailFormsMixin:
     """POST forms on a detail page, each guarded by its element resource."""
 
-    column_type_formatters = {**typefmt.BASE_FORMATTERS, bool: _yes_no}
-    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, bool: _yes_no,
+    column_type_formatters = {**LOCAL_TIMES, **typefmt.BASE_FORMATTERS, bool: _yes_no}
+    column_type_formatters_detail = {**LOCAL_TIMES, **typefmt.DETAIL_FORMATTERS, bool: _yes_no,
                                      float: lambda view, value, name: f"{value:.5f}"}
 
     def view_elements(self):
