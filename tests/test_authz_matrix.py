@@ -58,6 +58,7 @@ certifications     x  x  .  x  x  x  .  .  .
 supplier_staff     x  x  .  .  .  .  x  .  .
 reviews            x  x  x  x  .  x  x  .  .
 car_models         x  x  x  x  .  x  x  .  .
+dispatch           x  x  x  x  .  .  .  .  .
 """
 
 
@@ -159,6 +160,12 @@ def params_press(name):
                  held=302, on_row=False)
 
 
+def dispatch_press(name):
+    """Assigning from the board with nothing chosen: held, the refusal is flashed (302)."""
+    path = "/admin/dispatch/assign" if name == "assign" else "/admin/dispatch/batch-assign"
+    return Press("POST", lambda row: path, lambda row: {}, held=302, on_row=False)
+
+
 def review_press(name):
     """Service item review buttons POST review/ with the move; review_view checks it."""
     return Press("POST", lambda row: url_for("service_items.review_view"),
@@ -188,6 +195,8 @@ def press_for(app, view, name):
         return supplier_manage_press()
     if view.endpoint == "params":
         return params_press(name)
+    if view.endpoint == "dispatch":
+        return dispatch_press(name)
     if isinstance(view, ConsoleModelView):
         press = model_view_press(view, name)
         if press is not None:

@@ -9,5 +9,5 @@ __all__, __getattr__ = lazy_exports(__name__, {
     "candidates": ["PARTS", "ranked_candidates", "distance_km", "pickup_point", "score"],
     "batch": ["Proposal", "greedy", "optimal", "propose"],
     "board": ["URGENCIES", "apply_batch", "assign_from_board", "board_count", "clock",
-              "taken", "waiting_orders"],
+              "find_order", "taken", "waiting_orders"],
 })

@@ -15,11 +15,11 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from console.config import LOCALES
-from console.views import catalogue, monitor, orders, params, people, system
+from console.views import catalogue, dispatch, monitor, orders, params, people, system
 from console.views.base import ConsoleIndexView, ConsoleModelView, GuardMixin
 from console.views.labels import localized
 
-AREAS = [system, params, monitor, people, catalogue, orders]
+AREAS = [system, params, monitor, people, catalogue, orders, dispatch]
 # Flask-Admin's messages its shipped catalogue lacks ("Failed to create record.")
 ADMIN_TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations" / "_flask_admin"
 
