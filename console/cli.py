@@ -5,6 +5,7 @@ from flask import current_app
 from console import jobs, migrations
 from console.catalogue import demo as catalogue_demo
 from console.db import db
+from console.dispatch import demo as dispatch_demo
 from console.errors import InputError
 from console.orders import demo as demo_orders
 from console.people import demo as people_demo
@@ -18,7 +19,8 @@ def _ensure_current():
 
 def demo_steps():
     """Each area's demo generator, in dependency order: step(orders, seed, scale, echo)."""
-    return [people_demo.demo_step, catalogue_demo.demo_step, demo_orders.demo_step]
+    return [people_demo.demo_step, catalogue_demo.demo_step, demo_orders.demo_step,
+            dispatch_demo.demo_step]
 
 
 def init_app(app):
