@@ -241,8 +241,10 @@ def test_a_supplier_admin_creates_an_item_with_parts_for_their_own_supplier_only
     other = Supplier.get(Supplier.code != "SH001")
     login_as("supplier")
     form = client.get("/admin/service_items/new/").get_data(as_text=True)
-    choices = re.search(r'<select[^>]*id="supplier".*?</select>', form, re.S).group()
-    assert re.findall(r'value="(\d+)"', choices) == [str(own.id)]
+    picker = re.search(r'<input[^>]*id="supplier"[^>]*>', form).group()
+    assert 'data-role="select2-ajax"' in picker  # typed and looked up, not a long list
+    found = client.get("/admin/service_items/ajax/lookup/?name=supplier&query=").get_json()
+    assert [row[0] for row in found] == [own.id]
     model = CarModel.select().first()
     order_type = own.service_types[0]
     response = client.post("/admin/service_items/new/", data={

@@ -149,7 +149,9 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
                 clause = field ** f"%{term}%"
                 condition = clause if condition is None else condition | clause
             query = query.where(condition)
-        return list(query.offset(offset).limit(limit))
+        order = [self._cached_fields[0]] if self._cached_fields else []
+        return list(query.order_by(*order, self.model._meta.primary_key)
+                    .offset(offset).limit(limit))
 
 
 class ConsoleModelView(GuardMixin, ModelView):

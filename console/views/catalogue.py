@@ -120,6 +120,9 @@ class ServiceItemView(ConsoleModelView):
     column_formatters_detail = column_formatters
     form_columns = ["supplier", "name", "order_type", "labour_price_fen", "is_active"]
     form_choices = {"order_type": ORDER_TYPE_CHOICES}
+    # hundreds of suppliers: typed and looked up (name, code or pinyin), not one long list
+    form_ajax_refs = {"supplier": {"fields": ["name", "code", "name_pinyin"], "page_size": 10,
+                                   "minimum_input_length": 0}}
     form_overrides = {"labour_price_fen": YuanField}
     form_extra_fields = {"car_models": SelectMultipleField(
         _l("Car models"), coerce=int, widget=MultiSelect2(),

@@ -22,6 +22,7 @@ from console.common.money import format_yuan, parse_yuan
 from console.db import utcnow
 from console.errors import DomainError, InputError
 from console.models import PRICING_KINDS, CarModel, PricingRuleSet, ServiceItem
+from console.orders.types import ORDER_TYPE_LABELS
 from console.system import rbac
 from console.views.base import ConsoleModelView, ConsolePage
 from console.views.catalogue import ORDER_TYPE_CHOICES, car_model_choices
@@ -58,26 +59,59 @@ def _state(view, context, model, name):
     return Markup(f'<span class="badge badge-{tone}">{escape(label)}</span>')
 
 
-def parameter_lines(parameters, prefix=""):
-    """Flattened "name = value" lines; fen values also shown in yuan."""
+PARAMETER_LABELS = {
+    "base_fen": _l("Base fare"), "included_m": _l("Distance included"),
+    "per_km_fen": _l("Per km beyond it"), "night_start": _l("Night from"),
+    "night_end": _l("Night until"), "night_surcharge_fen": _l("Night surcharge"),
+    "timezone": _l("Time zone"), "labour_tiers": _l("Labour by displacement"),
+    "from_displacement_ml": _l("From displacement"), "labour_permille": _l("Labour rate"),
+    "parts_markup_permille": _l("Parts markup"), "minimum_fen": _l("Minimum"),
+    "default_fen": _l("Default"), "by_order_type": _l("By order type"),
+    "points_per_yuan": _l("Points per yuan"), "per_event_fen": _l("Per refusal or timeout"),
+    "max_fen": _l("Maximum"),
+}
+
+
+def parameter_lines(parameters):
+    """[(label, value, key)] of a parameter set in words: money in yuan, distances in km,
+    displacements in litres, rates in per cent, order types by name."""
     lines = []
-    for key, value in parameters.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            lines += parameter_lines(value, f"{name}.")
+    known = list(PARAMETER_LABELS)
+    for key, value in sorted(parameters.items(), key=lambda kv: (
+            known.index(kv[0]) if kv[0] in known else len(known), kv[0])):
+        label = PARAMETER_LABELS.get(key, key)
+        if key == "by_order_type" and isinstance(value, dict):
+            value = "; ".join(f"{ORDER_TYPE_LABELS.get(t, t)} {format_yuan(fen)}"
+                              for t, fen in value.items()) or "—"
         elif isinstance(value, list):
-            for index, entry in enumerate(value):
-                lines += parameter_lines(entry, f"{name}[{index}].")
-        elif key.endswith("_fen") or prefix.endswith("by_order_type."):
-            lines.append(f"{name} = {value} ({format_yuan(value)})")
+            value = "; ".join(", ".join(f"{PARAMETER_LABELS.get(k, k)} {_amount(k, v)}"
+                                        for k, v in tier.items()) for tier in value
+                              if isinstance(tier, dict))
         else:
-            lines.append(f"{name} = {value}")
+            value = _amount(key, value)
+        lines.append((str(label), value, key))
     return lines
 
 
+def _amount(key, value):
+    if not isinstance(value, int) or isinstance(value, bool):
+        return str(value)
+    if key.endswith("_fen"):
+        return format_yuan(value)
+    if key.endswith("_m"):
+        return f"{Decimal(value) / 1000:g} km"
+    if key.endswith("_ml"):
+        return f"{Decimal(value) / 1000:.1f} L"
+    if key.endswith("_permille"):
+        return f"{Decimal(value) / 10:g}%"
+    return str(value)
+
+
 def _parameters(view, context, model, name):
-    text = "\n".join(parameter_lines(model.parameters or {}))
-    return Markup(f'<pre class="small mb-0">{escape(text)}</pre>')
+    rows = Markup("").join(
+        Markup('<tr><th title="%s">%s</th><td>%s</td></tr>') % (key, label, value)
+        for label, value, key in parameter_lines(model.parameters or {}))
+    return Markup('<table class="rule-parameters">%s</table>') % rows
 
 
 class PricingRuleSetView(ConsoleModelView):
@@ -161,6 +195,7 @@ class PricingRuleSetView(ConsoleModelView):
         if template == self.create_template:
             kwargs["schemas"] = {k: pricing_params.field_names(k) for k in PRICING_KINDS}
             kwargs["kind_labels"] = KIND_LABELS
+            kwargs["parameter_labels"] = PARAMETER_LABELS
         return super().render(template, **kwargs)
 
 
