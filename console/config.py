@@ -11,18 +11,9 @@ DEFAULTS = {
     "CONSOLE_TIMEZONE": "Asia/Shanghai",
     "CONSOLE_LOCALE": "zh_Hans_CN",
     "CONSOLE_LOGIN_CAPTCHA": True,
-    # login throttling (console/security.py): failures are counted per identity per address
-    # (which locks that identity at that address), per address (all identities) and per
-    # identity over all addresses (which demands the captcha and slows app logins down)
-    "CONSOLE_LOGIN_MAX_FAILURES": 5,
-    "CONSOLE_LOGIN_LOCK_MINUTES": 15,
-    "CONSOLE_LOGIN_WINDOW_MINUTES": 15,
-    "CONSOLE_IP_MAX_FAILURES": 30,
-    "CONSOLE_IDENTITY_MAX_FAILURES": 10,
-    "CONSOLE_LOGIN_SLOW_SECONDS": 10,
-    "CONSOLE_TOKEN_HOURS": 12,  # app API tokens expire; the apps log in again
-    "CONSOLE_SERVICE_CODE_MAX_FAILURES": 10,  # wrong service codes per supplier in the window
-    "CONSOLE_SERVICE_CODE_WINDOW_MINUTES": 10,
+    # Values operators tune (login throttling, token lifetime, ...) are platform parameters
+    # (console/system/params.py, 参数设置), not settings: only what the app needs before the
+    # database opens is configured here.
     "CONSOLE_TRUSTED_PROXIES": 0,  # reverse proxies in front whose X-Forwarded-* are believed
     "CONSOLE_SMS_CODE_MINUTES": 10,
     "CONSOLE_CHECK_SCHEMA": True,
@@ -32,11 +23,7 @@ DEFAULTS = {
 }
 LOCALES = ("zh_Hans_CN", "en")
 # Whole-number settings an operator may set in the environment (same names).
-INT_ENV_SETTINGS = (
-    "CONSOLE_LOGIN_MAX_FAILURES", "CONSOLE_LOGIN_LOCK_MINUTES", "CONSOLE_LOGIN_WINDOW_MINUTES",
-    "CONSOLE_IP_MAX_FAILURES", "CONSOLE_IDENTITY_MAX_FAILURES", "CONSOLE_LOGIN_SLOW_SECONDS",
-    "CONSOLE_TOKEN_HOURS", "CONSOLE_SERVICE_CODE_MAX_FAILURES",
-    "CONSOLE_SERVICE_CODE_WINDOW_MINUTES", "CONSOLE_TRUSTED_PROXIES")
+INT_ENV_SETTINGS = ("CONSOLE_TRUSTED_PROXIES",)
 
 
 class ConfigError(RuntimeError):

@@ -14,10 +14,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from console.config import ConfigError, setting
+from console.config import setting
 from console.db import db
 from console.models import Role, User, UserRoles
-from console.system import accounts, rbac
+from console.system import accounts, params, rbac
 
 security = Security()
 CAPTCHA_SESSION_KEY = "captcha_digest"
@@ -59,7 +59,7 @@ class ConsoleLoginForm(LoginForm):
         if self.captcha_required and not self._captcha_ok():
             return attempt.record("captcha")
         if accounts.recent_failures(ip=attempt.ip, minutes=policy.window_minutes) \
-                >= setting("CONSOLE_IP_MAX_FAILURES"):
+                >= params.param("security.ip_max_failures"):
             self.form_errors.append(_l("Too many failed logins from this address; "
                                        "please wait a few minutes."))
             return attempt.record("ip_throttled")
@@ -141,6 +141,15 @@ def app_only(user):
     return bool(roles) and roles <= APP_ONLY_ROLES
 
 
+def _token_lifetime_in_force():
+    """Flask-Security reads the token lifetime from the config when it checks a token: keep it
+    at the value in force (参数设置 security.token_hours; it changes with the version counter)."""
+    if request.path.startswith("/api/"):
+        rbac.refresh_if_stale()  # before the token is read: this request's parameters
+        current_app.config["SECURITY_TOKEN_MAX_AGE"] = dt.timedelta(
+            hours=params.param("security.token_hours"))
+
+
 def init_app(app):
     app.config.setdefault("SECURITY_PASSWORD_HASH", "argon2")
     app.config.setdefault("SECURITY_TRACKABLE", True)
@@ -153,10 +162,9 @@ def init_app(app):
     app.config.setdefault("SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS", False)
     app.config.setdefault("SECURITY_USER_IDENTITY_ATTRIBUTES",
                           [{"email": {"mapper": lambda v: v, "case_insensitive": True}}])
-    hours = setting("CONSOLE_TOKEN_HOURS", app)
-    if hours < 1:
-        raise ConfigError(f"CONSOLE_TOKEN_HOURS must be at least 1, not {hours}")
-    app.config["SECURITY_TOKEN_MAX_AGE"] = dt.timedelta(hours=hours)
+    app.config["SECURITY_TOKEN_MAX_AGE"] = dt.timedelta(
+        hours=params.REGISTRY["security.token_hours"].default)
+    app.before_request(_token_lifetime_in_force)
     # Flask-Security's own header comes out as "private=True, no-store=True"; web.py sets
     # `Cache-Control: no-store` on every page instead.
     app.config["SECURITY_CACHE_CONTROL"] = None

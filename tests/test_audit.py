@@ -14,7 +14,7 @@ from console.models import (
     RolePermission,
     User,
 )
-from console.system import accounts, audit
+from console.system import accounts, audit, params
 from tests.conftest import login
 
 IP = "127.0.0.1"  # the test client's address
@@ -151,7 +151,7 @@ def test_deactivating_and_unlocking_accounts_are_audited(admin, form_token):
 
 def test_a_login_lockout_is_audited_against_the_locked_account(app, client):
     user = User.get(User.email == "dispatcher@demo.local")
-    for _ in range(app.config["CONSOLE_LOGIN_MAX_FAILURES"]):
+    for _ in range(params.param("security.login_max_failures")):
         assert login(client, "dispatcher", "wrong-password").status_code == 200
     assert User.get_by_id(user.id).locked_until is not None
     row = last("lock", "User")

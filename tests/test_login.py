@@ -17,7 +17,7 @@ from console.models import (
     SandboxSms,
     User,
 )
-from console.system import accounts
+from console.system import accounts, params
 
 CAPTCHA = "K7PX"
 WRONG = "Wrong@2026"
@@ -205,8 +205,8 @@ def test_a_lock_ends_by_itself_when_its_time_is_up(client):
     assert web_login(client, "dispatcher").status_code == 302
 
 
-@pytest.mark.parametrize("app_config", [dict(CONFIG, CONSOLE_IP_MAX_FAILURES=3)])
 def test_many_failures_from_one_address_throttle_that_address(client, app):
+    params.set_value("security.ip_max_failures", 3, None)
     for name in ("a", "b", "c"):
         web_login(client, f"{name}@nowhere.test", ip="10.0.0.9")
     response = web_login(client, "dispatcher", ip="10.0.0.9")

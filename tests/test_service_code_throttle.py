@@ -13,7 +13,7 @@ from console.db import utcnow
 from console.errors import TooMany
 from console.models import AuditLog, Order
 from console.orders.engine import OrderInputError
-from console.system import users
+from console.system import params, users
 
 VERIFY = "/api/v1/supplier/service-codes/verify"
 
@@ -87,8 +87,8 @@ def test_the_wait_ends_when_the_oldest_wrong_code_leaves_the_window(app):
     assert utcnow() - Order.get_by_id(order.id).updated_at < dt.timedelta(minutes=1)
 
 
-@pytest.mark.parametrize("app_config", [{"CONSOLE_SERVICE_CODE_MAX_FAILURES": 3}])
-def test_the_limit_is_a_setting(app):
+def test_the_limit_is_a_platform_parameter(app):
+    params.set_value("security.service_code_max_failures", 3, None)
     ensure_profiles()
     order = place()
     with app.app_context():  # as in a request: the app's settings apply

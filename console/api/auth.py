@@ -1,7 +1,7 @@
 """The caller's own account. Apps get their token from Flask-Security's login
 (POST /login?include_auth_token with a JSON body {"identity", "password"}: the web login's
 throttling, lockout and history apply) and send it in the Authentication-Token header. A token
-opens the API only (not console pages), expires after CONSOLE_TOKEN_HOURS (the app logs in
+opens the API only (not console pages), expires after security.token_hours (the app logs in
 again) and ends at logout — here or on the web — and with a password change."""
 from console.api import route
 from console.api import schema as s

@@ -621,24 +621,19 @@ WRONG_SERVICE_CODE = "wrong service code"
 
 def _service_code_guard(supplier_user):
     """Refuse (TooMany, audited) while the shop's wrong codes within the window reach the
-    limit (CONSOLE_SERVICE_CODE_MAX_FAILURES per CONSOLE_SERVICE_CODE_WINDOW_MINUTES)."""
-    import datetime as dt
-
-    from console.config import DEFAULTS, setting
+    limit (参数设置 security.service_code_max_failures per service_code_window_minutes)."""
     from console.errors import TooMany
     from console.models import AuditLog, User
 
-    def limit(name):
-        return setting(name) if has_app_context() else DEFAULTS[name]
-
-    window = dt.timedelta(minutes=limit("CONSOLE_SERVICE_CODE_WINDOW_MINUTES"))
+    limit = params.param("security.service_code_max_failures")
+    window = dt.timedelta(minutes=params.param("security.service_code_window_minutes"))
     shop_staff = User.select(User.id).where(User.organization == supplier_user.organization_id)
     wrong = (AuditLog.select(AuditLog.at)
              .where(AuditLog.action == "verify_service_code", AuditLog.note == WRONG_SERVICE_CODE,
                     AuditLog.at >= utcnow() - window, AuditLog.actor.in_(shop_staff))
-             .order_by(AuditLog.at.desc()).limit(limit("CONSOLE_SERVICE_CODE_MAX_FAILURES")))
+             .order_by(AuditLog.at.desc()).limit(limit))
     wrong = [row.at for row in wrong]
-    if len(wrong) < limit("CONSOLE_SERVICE_CODE_MAX_FAILURES"):
+    if len(wrong) < limit:
         return
     wait = max(60, int((wrong[-1] + window - utcnow()).total_seconds()) + 1)
     audit.record("verify_service_code", None, None, {"code_matched": None},

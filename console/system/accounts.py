@@ -178,12 +178,13 @@ def is_locked_out(user, form_error=None):
 
 
 def login_policy():
-    from console.config import setting
-    return LoginPolicy(setting("CONSOLE_LOGIN_MAX_FAILURES"),
-                       setting("CONSOLE_LOGIN_LOCK_MINUTES"),
-                       setting("CONSOLE_LOGIN_WINDOW_MINUTES"),
-                       setting("CONSOLE_IDENTITY_MAX_FAILURES"),
-                       setting("CONSOLE_LOGIN_SLOW_SECONDS"))
+    """The thresholds in force (参数设置, security.*)."""
+    from console.system.params import param
+    return LoginPolicy(param("security.login_max_failures"),
+                       param("security.login_lock_minutes"),
+                       param("security.login_window_minutes"),
+                       param("security.identity_max_failures"),
+                       param("security.login_slow_seconds"))
 
 
 def locked_message(minutes):
