@@ -97,6 +97,11 @@ def test_the_organization_picker_speaks_the_page_language(client, login_as, form
 
 
 def test_review_party_types_are_labels_not_codes(client, login_as, form_token):
+    from console.models import Butler, Customer, Review
+    butler, customer = Butler.select().first(), Customer.select().first()
+    Review.create(order_no="M20260101000001", target_kind="butler", butler=butler,
+                  customer=customer, organization=butler.organization_id, rating="good",
+                  stars=5, text="准时")
     login_as("admin")
     switch(client, form_token, "en")
     page = client.get("/admin/reviews/?flt0_0=butler").get_data(as_text=True)

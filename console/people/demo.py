@@ -1,5 +1,7 @@
 """Reference car models and the people demo: customers with vehicles (valid VINs and plates),
-butlers and suppliers across Shanghai, Beijing, Shenzhen and Hangzhou, and their reviews.
+butlers and suppliers across Shanghai, Beijing, Shenzhen and Hangzhou. Reviews, stars and
+order counts come from the demo orders (console.orders.demo): every review cites an order
+that exists; without orders, everyone starts at the prior rating with no reviews.
 
 Scale 1.0 is about 3,000 customers, 300 butlers and 200 suppliers. Rows go in with bulk
 inserts and every demo account shares one password hash (argon2 per row would take minutes)."""
@@ -21,7 +23,6 @@ from console.models import (
     LicencePointDeduction,
     LoyaltyPointEntry,
     Organization,
-    Review,
     Supplier,
     SupplierDocument,
     User,
@@ -66,12 +67,6 @@ SUPPLIER_KINDS = [("汽车服务中心", ["maintenance", "detailing", "parts"]),
                   ("代驾服务", ["designated_driving"]), ("配件商行", ["parts"])]
 BRAND_WORDS = ["安途", "顺达", "车之家", "捷诚", "恒通", "鑫源", "优驾", "驰远", "众诚", "蓝海",
                "快修", "途虎", "骏马", "金盾", "华联", "嘉利", "大道", "精工", "诚信", "新锐"]
-REVIEW_TEXTS = {
-    "good": ["服务很好，准时取送车", "师傅专业，价格透明", "非常满意，下次还来", "速度快，态度好"],
-    "neutral": ["还可以，等待时间有点长", "一般，价格略高", "服务正常"],
-    "bad": ["取车迟到半小时", "报价和结算不一致", "沟通不及时"],
-    "complaint": ["车辆送回后发现划痕，要求处理", "未经同意增加维修项目", "服务态度恶劣"],
-}
 pinyin_of = functools.lru_cache(maxsize=None)(people.pinyin_key)  # demo names repeat a lot
 BATCH_ROWS = 500  # rows per IN (...) lookup: far below SQLite's bound-variable limit
 
@@ -111,9 +106,10 @@ class PeopleDemo:
         vehicles = self._vehicles(customers)
         butlers = self._butlers(self.count(300))
         suppliers = self._suppliers(self.count(200))
-        reviews = self._reviews(customers, butlers, suppliers)
+        self._unrated(Butler, "orders_served")
+        self._unrated(Supplier, "orders_taken")
         return {"customers": len(customers), "vehicles": vehicles, "butlers": len(butlers),
-                "suppliers": len(suppliers), "reviews": reviews}
+                "suppliers": len(suppliers)}
 
     # ---- helpers ---------------------------------------------------------------------
     def _city(self):
@@ -375,40 +371,13 @@ class PeopleDemo:
                                            valid_until=self.now + dt.timedelta(days=700))
         uploads.attach(stored, "supplier_document", document)
 
-    # ---- reviews ---------------------------------------------------------------------
-    def _reviews(self, customers, butlers, suppliers):
-        rows, number = [], 0
-        demo_user = User.get_or_none(User.email == "butler@demo.local")
-        demo_butler = [b for b in butlers if demo_user and b.user_id == demo_user.id]
-        for kind, targets, full in (("supplier", suppliers, 4000), ("butler", butlers, 2500)):
-            for count in range(self.count(full)):
-                number += 1
-                # the demo butler's page shows a history worth looking at
-                target = demo_butler[0] if kind == "butler" and count < 8 and demo_butler \
-                    else self.rng.choice(targets)
-                rating = self.rng.choices(list(REVIEW_TEXTS), [0.75, 0.13, 0.08, 0.04])[0]
-                stars = {"good": self.rng.choice([4, 5, 5]), "neutral": 3,
-                         "bad": self.rng.choice([1, 2]), "complaint": self.rng.choice([1, 2])
-                         }[rating]
-                rows.append({"order_no": f"DEMO{number:08d}", "target_kind": kind,
-                             "supplier": None, "butler": None,  # every row: the same columns
-                             kind: target.id, "customer": self.rng.choice(customers).id,
-                             "organization": target.organization_id, "rating": rating,
-                             "stars": stars, "text": self.rng.choice(REVIEW_TEXTS[rating]),
-                             "created_at": self._past(365)})
-        bulk_insert(Review, rows)
-        self._stars(Butler, Review.butler, "orders_served")
-        self._stars(Supplier, Review.supplier, "orders_taken")
-        return len(rows)
-
-    def _stars(self, model, field, orders_field):
-        grouped = people.review_totals(field).select_extend(field).group_by(field).tuples()
-        totals = {target: (total, count) for total, count, target in grouped if target}
-        for target in model.select(model.id):
-            total, count = totals.get(target.id, (0, 0))
-            model.update(stars=people.star_rating(total, count), review_count=count,
-                         **{orders_field: count + self.rng.randrange(0, 40)}).where(
-                model.id == target.id).execute()
+    # ---- ratings ---------------------------------------------------------------------
+    @staticmethod
+    def _unrated(model, orders_field):
+        """No review yet: the prior rating, no reviews and no orders (the order demo adds
+        them, each from an order it made)."""
+        model.update(stars=people.star_rating(0, 0), review_count=0,
+                     **{orders_field: 0}).execute()
 
 
 class _Bytes:

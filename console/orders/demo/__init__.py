@@ -13,7 +13,7 @@ import datetime as dt
 import random
 import time
 
-from peewee import EXCLUDED
+from peewee import EXCLUDED, fn
 
 from console import people
 from console.db import db, is_postgres, utcnow
@@ -110,12 +110,25 @@ def _finish(builder, echo):
                            (Butler, builder.reviewed_butlers)):
             for target in model.select().where(model.id.in_(sorted(ids))):
                 people.recompute_stars(target)
+        _order_counts()
     echo("orders: analyzing tables for the query planner")
     if is_postgres():
         db.execute_sql("ANALYZE")
     else:
         db.execute_sql("PRAGMA analysis_limit=2000")
         db.execute_sql("ANALYZE")
+
+
+def _order_counts():
+    """Each butler's and supplier's order count from the orders that exist (cancelled ones
+    left out), as their pages show it."""
+    for model, field, column in ((Butler, Order.butler, "orders_served"),
+                                 (Supplier, Order.supplier, "orders_taken")):
+        counts = (Order.select(field, fn.COUNT(Order.id))
+                  .where(field.is_null(False), Order.status != "cancelled")
+                  .group_by(field).tuples())
+        for target_id, count in counts:
+            model.update(**{column: count}).where(model.id == target_id).execute()
 
 
 # table -> the columns the builder fills, in tuple order
