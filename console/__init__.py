@@ -6,7 +6,7 @@ from flask_babel import Babel
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
-from console import i18n, migrations
+from console import guard, i18n, migrations
 from console.config import build_config
 from console.db import db, open_database
 from console.system import rbac
@@ -20,6 +20,7 @@ babel = Babel()
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"),
                 template_folder=str(ROOT / "templates"), static_folder="static")
+    guard.install(app)  # before any route or hook: bounded ids, bodies checked first
     app.config.update(build_config(app.instance_path, config))
     open_database(app.config["CONSOLE_DATABASE_URL"])
     rbac.forget()

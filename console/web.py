@@ -16,10 +16,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from console import migrations
+from console.api import errors as api_errors
 from console.config import LOCALES
 from console.db import db
 from console.models import User
@@ -27,7 +29,6 @@ from console.security import CAPTCHA_SESSION_KEY
 from console.system import accounts
 
 bp = Blueprint("web", __name__)
-ERROR_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found"}
 
 
 @bp.route("/healthz")
@@ -106,12 +107,29 @@ def _locale_now():
     return str(get_locale())
 
 
-def _error_page(status, title, message):
+def _error_page(status, title, message, field=None):
     if request.path.startswith("/api/"):
-        code = ERROR_CODES.get(status, "error")
-        return jsonify({"error": {"code": code, "message": message}}), status
+        return api_errors.json_error(status, message, field)
     return render_template("errors/error.html", status=status, title=title,
                            message=message), status
+
+
+# Statuses bad input meets (request guard, Flask): a page in the console, JSON under /api/.
+INPUT_ERROR_PAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
+    413: (_l("Too large"), _l("What was sent is too large. Send less, or a smaller file.")),
+    414: (_l("Address too long"), _l("The address is too long. Go back and try again.")),
+    422: (_l("Invalid input"), _l("Some of what was sent cannot be accepted.")),
+    431: (_l("Request too large"), _l("The request headers are too large. Clear this "
+                                       "site's cookies and try again.")),
+}
+
+
+def _input_error(exc):
+    title, message = INPUT_ERROR_PAGES[exc.code]
+    if exc.description != type(exc).description:  # the guard said what exactly
+        message = exc.description
+    return _error_page(exc.code, title, message, getattr(exc, "field", None))
 
 
 def init_app(app):
@@ -121,13 +139,16 @@ def init_app(app):
 
     @app.errorhandler(403)
     def forbidden(exc):
-        return _error_page(403, _("Access denied"),
-                           _("Your roles do not allow this page or action. Ask a platform "
-                             "administrator if you need it."))
+        return _error_page(403, _l("Access denied"),
+                           _l("Your roles do not allow this page or action. Ask a platform "
+                              "administrator if you need it."))
 
     @app.errorhandler(404)
     def not_found(exc):
-        return _error_page(404, _("Not found"), _("This page or record does not exist."))
+        return _error_page(404, _l("Not found"), _l("This page or record does not exist."))
+
+    for status in INPUT_ERROR_PAGES:
+        app.register_error_handler(status, _input_error)
 
     @app.errorhandler(CSRFError)
     def form_expired(exc):
@@ -155,6 +176,7 @@ def install_context(app):
             return DATA_SCOPE_LABELS[rbac.grants_for(current_user).scope]
         return {"console_menu": console_menu, "current_locale": str(get_locale()),
                 "scope_label": scope_label() if current_user.is_authenticated else ""}
+
 
 # ---- security headers ------------------------------------------------------------------------
 # Flask-Talisman sets the CSP, frame options, nosniff, the referrer policy and HSTS (over HTTPS

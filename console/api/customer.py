@@ -110,12 +110,12 @@ PLACE_ORDER = s.component("PlaceOrder", s.obj({
         "required for maintenance, detailing, insurance and towing")),
     "supplier_id": s.integer(minimum=1, null=True, description=(
         "the shop; required for maintenance, detailing, insurance, parts, rental, used car")),
-    "item_ids": s.array(s.integer(minimum=1), max_items=30,
-                        description="the supplier's approved service items"),
+    "item_ids": s.array(s.integer(minimum=1), max_items=30, unique=True,
+                        description="the supplier's approved service items, each once"),
     "needs_butler": s.boolean(description="a butler fetches the car (repair types only)"),
     "slot_id": s.integer(minimum=1, null=True, description="book this time slot of the shop"),
-    "distance_m": s.integer(minimum=0, maximum=2_000_000,
-                            description="trip distance for butler fees and driving"),
+    "distance_m": s.integer(minimum=0, maximum=2_000_000, description=(
+        "trip distance for butler fees and driving; required for designated driving")),
     "details": s.obj({
         "months": {"type": "integer", "enum": [1, 3, 12], "description": "VIP plan"},
         "pickup_address": s.string(200), "destination_address": s.string(200),

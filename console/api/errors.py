@@ -1,7 +1,10 @@
-"""API errors: every failure answers {"error": {"code", "message"[, "field"]}} with one of
-400, 401, 403, 404, 409, 422 — never an HTML page or a redirect."""
+"""API errors: every failure answers {"error": {"code", "message"[, "field"]}} — 400, 401,
+403, 404, 409, 422 from the routes, and whatever status Flask or the request guard answers
+(405, 413, 414, 431, 500, ...) — never an HTML page or a redirect."""
 from flask import jsonify, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from console.api import schema as s
@@ -63,13 +66,47 @@ def from_exception(exc):
     return None
 
 
+# the `code` of a status answered outside the routes (a refused operation names its own)
+HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large",
+              414: "uri_too_long", 415: "unsupported_media_type", 422: "invalid",
+              429: "too_many_requests", 431: "headers_too_large", 500: "server_error",
+              503: "unavailable"}
+HTTP_MESSAGES = {
+    400: _l("The request is malformed."),
+    405: _l("This method is not allowed on this address."),
+    413: _l("The request body is too large."),
+    414: _l("The address is too long."),
+    415: _l("This content type is not accepted here."),
+    431: _l("The request headers are too large."),
+    500: _l("The server failed to answer this request; please try again later."),
+}
+
+
+def json_error(status, message, field=None):
+    """The JSON error shape for `status`, its message in the caller's language (the token's
+    user is not known outside the routes: Accept-Language decides)."""
+    from console.api import locale_for
+    with force_locale(locale_for(None)):
+        error = {"code": HTTP_CODES.get(status, "error"), "message": str(message)}
+    if field:
+        error["field"] = field
+    return jsonify({"error": error}), status
+
+
+def describe(exc):
+    """The message for an HTTPException: the one it was raised with, else its status's."""
+    if exc.description != type(exc).description:
+        return exc.description
+    return HTTP_MESSAGES.get(exc.code, exc.description)
+
+
 def install(app):
-    """Statuses Flask raises itself (405, 400 from a bad body, ...) answer JSON under /api/;
-    elsewhere the default page stays. 403/404 keep web.py's own handlers, which already
-    answer JSON for /api/ paths."""
+    """Statuses Flask raises itself (405, 413, 500, ...) answer JSON under /api/; elsewhere
+    the default page stays. The statuses with a console page (web.py) answer JSON under /api/
+    through json_error as well."""
     @app.errorhandler(HTTPException)
     def api_http_error(exc):
         if not request.path.startswith("/api/"):
             return exc
-        code = {400: "bad_request", 405: "method_not_allowed"}.get(exc.code, "error")
-        return jsonify({"error": {"code": code, "message": exc.description}}), exc.code
+        return json_error(exc.code or 500, describe(exc), getattr(exc, "field", None))

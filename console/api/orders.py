@@ -214,7 +214,7 @@ def order_detail(order, user):
 # ---- endpoints -------------------------------------------------------------------------
 LIST_QUERY = s.obj({
     "status": s.string(40), "order_type": s.string(enum=ORDER_TYPES),
-    "cursor": s.string(20, pattern=r"^[0-9]+$", description="`next_cursor` of the previous page"),
+    "cursor": s.id_cursor("`next_cursor` of the previous page"),
     "limit": s.integer(minimum=1, maximum=MAX_PAGE, description=f"default {PAGE_SIZE}"),
 })
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
+from console.common.bounds import MAX_ID, MAX_ID_DIGITS
+from console.common.money import MAX_FEN
 from console.errors import InputError
 
 REF_PREFIX = "#/components/schemas/"
@@ -41,16 +43,34 @@ def string(max_length=None, *, min_length=None, enum=None, pattern=None, fmt=Non
 
 
 def integer(*, minimum=None, maximum=None, null=False, description=None):
-    schema = {"type": "integer"}
-    if minimum is not None:
-        schema["minimum"] = minimum
-    if maximum is not None:
-        schema["maximum"] = maximum
+    """Every integer is bounded: at most what a 64-bit database integer holds, so an id of
+    2^64 is refused here (422) rather than overflowing the database driver."""
+    schema = {"type": "integer",
+              "minimum": -MAX_ID - 1 if minimum is None else minimum,
+              "maximum": MAX_ID if maximum is None else maximum}
     return _described(_nullable(schema, null), description)
 
 
-def money(description="amount in fen (1/100 yuan), a non-negative integer", *, null=False):
-    return integer(minimum=0, maximum=10**12, null=null, description=description)
+def row_id(*, null=False, description=None):
+    """The id of a row: 1 to 2^63-1."""
+    return integer(minimum=1, null=null, description=description)
+
+
+def id_cursor(description):
+    """A keyset cursor that is a row id in digits; short enough to stay below 2^63."""
+    return string(MAX_ID_DIGITS, pattern=rf"^[0-9]{{1,{MAX_ID_DIGITS}}}$",
+                  description=description)
+
+
+def money(description="amount in fen (1/100 yuan), a non-negative integer", *, null=False,
+          maximum=10**12):
+    return integer(minimum=0, maximum=maximum, null=null, description=description)
+
+
+def price(description):
+    """An amount a caller sets (a quote line, a valuation): at most the platform's largest
+    order, ¥10,000,000 (the database columns hold no more on PostgreSQL)."""
+    return money(f"{description}; fen, at most {MAX_FEN}", maximum=MAX_FEN)
 
 
 def boolean(*, null=False, description=None):
@@ -69,10 +89,12 @@ def date(*, null=False, description=None):
     return string(fmt="date", null=null, description=description)
 
 
-def array(items, *, max_items=None, description=None):
+def array(items, *, max_items=None, unique=False, description=None):
     schema = {"type": "array", "items": items}
     if max_items is not None:
         schema["maxItems"] = max_items
+    if unique:
+        schema["uniqueItems"] = True
     return _described(schema, description)
 
 
@@ -209,6 +231,8 @@ def check(value, schema, path="body"):
         if "maxItems" in schema and len(value) > schema["maxItems"]:
             raise SchemaError(path, N_("must have at most %(count)s items"),
                               count=schema["maxItems"])
+        if schema.get("uniqueItems") and len(set(map(repr, value))) < len(value):
+            raise SchemaError(path, N_("must not list the same value twice"))
         for index, item in enumerate(value):
             check(item, schema.get("items", {}), f"{path}.{index}")
 
@@ -269,13 +293,15 @@ def coerce_query(args, schema):
 
 # ---- the OpenAPI document --------------------------------------------------------------
 _RULE_ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
-_CONVERTER_SCHEMAS = {"int": {"type": "integer", "minimum": 0}, "string": {"type": "string"},
-                      None: {"type": "string"}}
-ERROR_STATUSES = {400: "Malformed request (the body is not JSON)",
+# `<int:...>` matches 0 to 2^63-1 (bounds.IdConverter); a larger number finds no route: 404
+_CONVERTER_SCHEMAS = {"int": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                      "string": {"type": "string"}, None: {"type": "string"}}
+ERROR_STATUSES = {400: "Malformed request (the body is not JSON, or nested too deep)",
                   401: "No valid token in the Authentication-Token header",
                   403: "Your roles do not hold this endpoint's resource",
                   404: "No such record, or not one you may see",
                   409: "The move is not allowed in the record's current state; `code` says why",
+                  413: "The body is larger than 1 MB",
                   422: "Invalid input; `field` names the culprit"}
 
 
@@ -302,7 +328,7 @@ def error_statuses(endpoint):
     if endpoint.resource is not None:
         statuses |= {401, 403}
     if endpoint.body is not None:
-        statuses |= {400, 422}
+        statuses |= {400, 413, 422}
     if endpoint.query is not None:
         statuses.add(422)
     if path_parameters(endpoint.rule):

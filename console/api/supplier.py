@@ -15,13 +15,14 @@ SUPPLIER_ADVANCES = orders.plain_moves(SUPPLIER)
 LINE_INPUT = s.obj({
     "kind": s.string(enum=LINE_KINDS), "name": s.string(120, min_length=1),
     "qty": s.integer(minimum=1, maximum=10000),
-    "unit_fen": s.money(description="fen per unit; a discount line subtracts it")},
+    "unit_fen": s.price("per unit; a discount line subtracts it")},
     required=("kind", "name", "qty", "unit_fen"))
 QUOTE = s.obj({"lines": s.array(LINE_INPUT, max_items=100), "note": s.string(2000)},
               required=("lines",))
 PROGRESS = s.obj({
     "text": s.string(2000, min_length=1),
-    "photos": s.array(s.integer(minimum=1), max_items=20, description="uploaded file ids"),
+    "photos": s.array(s.integer(minimum=1), max_items=20, unique=True,
+                      description="ids of image files the caller uploaded"),
     "cost_change_fen": s.integer(minimum=-10**9, maximum=10**9, description=(
         "fen, may be negative; non-zero waits for the customer's confirmation")),
     "lines": s.array(LINE_INPUT, max_items=100,
@@ -29,7 +30,7 @@ PROGRESS = s.obj({
 }, required=("text",))
 ADVANCE = s.obj({
     "action": s.string(enum=SUPPLIER_ADVANCES), "note": s.string(500),
-    "final_fen": s.money(description="value / settle: the price"),
+    "final_fen": s.price("value / settle: the price"),
     "policy_no": s.string(60, description="issue_policy"),
     "tracking_no": s.string(60, description="ship"),
 }, required=("action",))

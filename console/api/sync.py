@@ -15,6 +15,7 @@ from console.api import errors, iso, route
 from console.api import schema as s
 from console.api.orders import ORDER_SUMMARY, order_summaries
 from console.api.schema import N_
+from console.common.bounds import parse_id
 from console.models import Order, Organization, Role, User, UserRoles
 from console.system import rbac
 
@@ -47,9 +48,13 @@ def decode_cursor(cursor):
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         moment, row_id = json.loads(raw)
-        return dt.datetime.fromisoformat(moment), int(row_id)
+        moment, row_id = dt.datetime.fromisoformat(moment), parse_id(row_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise errors.invalid("cursor", _("cursor: not a cursor this API handed out.")) from None
+        row_id = None
+    # an id no row can have (beyond 2^63-1) would overflow; ours are naive UTC times
+    if row_id is None or moment.tzinfo is not None:
+        raise errors.invalid("cursor", _("cursor: not a cursor this API handed out."))
+    return moment, row_id
 
 
 def changed_since(query, model, query_args):

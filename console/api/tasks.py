@@ -25,13 +25,13 @@ TASK_FIELDS = dict(SUMMARY_FIELDS, **{
 TASK = s.component("Task", s.obj(TASK_FIELDS, required=TASK_FIELDS))
 TASK_PAGE = s.page_of(TASK, "TaskPage")
 TASK_QUERY = s.obj({
-    "cursor": s.string(20, pattern=r"^[0-9]+$", description="`next_cursor` of the last page"),
+    "cursor": s.id_cursor("`next_cursor` of the last page"),
     "limit": s.integer(minimum=1, maximum=MAX_PAGE, description=f"default {PAGE_SIZE}"),
 })
 ADVANCE = s.obj({
     "action": s.string(enum=BUTLER_ADVANCES),
     "note": s.string(500),
-    "final_fen": s.money(description="finish_tow: the towing price"),
+    "final_fen": s.price("finish_tow: the towing price"),
     "distance_m": s.integer(minimum=0, maximum=2_000_000,
                             description="end_trip: metres driven (the fare follows)"),
 }, required=("action",))

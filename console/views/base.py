@@ -16,6 +16,7 @@ from flask_login import current_user
 from peewee import IntegerField
 from wtforms import SelectField
 
+from console.common.bounds import parse_id
 from console.common.clock import local_time, to_local
 from console.db import db, utcnow
 from console.errors import DomainError
@@ -122,6 +123,18 @@ def _permission_flag(element):
     return property(flag)
 
 
+def primary_key(model, raw):
+    """The primary key `raw` (from a URL or a form) names, or None: a malformed id is "not
+    found", not a database error (PostgreSQL refuses it; beyond 2^63-1 every driver does)."""
+    field = model._meta.primary_key
+    if isinstance(field, IntegerField):
+        return parse_id(raw)
+    try:
+        return field.python_value(raw)
+    except (TypeError, ValueError):
+        return None
+
+
 class ScopedAjaxLoader(QueryAjaxModelLoader):
     """Ajax lookups see only the rows the user's data scope allows; a row with an English
     twin of its name (organizations) shows it on English pages."""
@@ -138,7 +151,9 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return model._pk, str(model)
 
     def get_one(self, pk):
-        return rbac.scoped(self.model.select(), self.model, current_user).where(
+        pk = primary_key(self.model, pk)
+        return None if pk is None else rbac.scoped(
+            self.model.select(), self.model, current_user).where(
             self.model._meta.primary_key == pk).first()
 
     def get_list(self, term, offset=0, limit=10):
@@ -195,6 +210,9 @@ class ConsoleModelView(GuardMixin, ModelView):
         # Flask-Admin silently redirects a refused action; a typed one answers 403 here.
         if name == "action_view" and not self.is_action_allowed(request.form.get("action")):
             abort(403)
+        if name == "action_view" and any(primary_key(self.model, raw) is None
+                                         for raw in request.form.getlist("rowid")):
+            abort(404)  # an id no row can have (malformed, beyond 2^63-1) names no record
         # An id outside the user's scope is a 404, not Flask-Admin's redirect with a flash:
         # the record does not exist for this user (Flask-Admin #1739).
         if name in ("edit_view", "details_view") and request.args.get("id") is not None \
@@ -226,10 +244,8 @@ class ConsoleModelView(GuardMixin, ModelView):
         return rbac.scoped(self.model.select(), self.model, current_user)
 
     def get_one(self, id):
-        field = self.model._meta.primary_key
-        try:  # a malformed id is "not found", not a database error (PostgreSQL refuses it)
-            pk = int(id) if isinstance(field, IntegerField) else field.python_value(id)
-        except (TypeError, ValueError):
+        pk = primary_key(self.model, id)
+        if pk is None:
             return None
         return self.get_query().where(self.model._meta.primary_key == pk).first()
 
