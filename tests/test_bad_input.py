@@ -14,6 +14,7 @@ from api_world import (
     PLATFORM,
     SUPPLIER,
     approved_item,
+    at_shop,
     ensure_profiles,
     in_repair,
     my_car,
@@ -21,12 +22,16 @@ from api_world import (
     open_slot,
     place,
     shop,
+    user,
 )
 from flask import url_for
 
 from console import api as api_module
+from console import orders
 from console.common.bounds import MAX_ID
-from console.models import Order
+from console.models import Order, ProgressReport, UploadedFile
+from console.orders.engine import OrderInputError
+from console.people import uploads
 from console.people.demo import demo_pdf
 from console.views.base import ConsoleModelView
 
@@ -316,6 +321,91 @@ def test_unstorable_text_answers_422_naming_the_field(api, client):
     form = client.post("/login", data={"identity": "admin\x00", "password": "x"})
     assert form.status_code == 422
     assert client.get("/admin/orders/?search=%00").status_code == 422
+
+
+# ---- amounts the database columns cannot hold -----------------------------------------------
+def test_amounts_beyond_the_largest_order_answer_422_not_an_overflow(api):
+    staff = api.as_(SUPPLIER)
+    quoted = at_shop(place())
+    path = f"/api/v1/supplier/orders/{quoted.id}/quote"
+    for line, field in (({"qty": 1, "unit_fen": 10**12}, "lines.0.unit_fen"),
+                        ({"qty": 10000, "unit_fen": 10**9}, "lines"),
+                        ({"qty": 3, "unit_fen": 9 * 10**8}, "lines")):
+        body = {"lines": [{"kind": "labour", "name": "大修", **line}]}
+        error = json_error(staff.post(path, json=body), 422, "invalid")
+        assert error["field"] == field, (line, error)
+    assert Order.get_by_id(quoted.id).final_fen is None
+    order = in_repair(place())
+    progress = f"/api/v1/supplier/orders/{order.id}/progress"
+    assert staff.post(progress, json={"text": "换发动机", "cost_change_fen": 6 * 10**8}
+                      ).status_code == 201  # pending: the customer has not confirmed it
+    error = json_error(staff.post(progress, json={"text": "再换变速箱",
+                                                  "cost_change_fen": 6 * 10**8}), 422)
+    assert error["field"] == "cost_change_fen"
+
+
+# ---- photos, items, distance --------------------------------------------------------------
+def test_progress_photos_must_be_images_the_supplier_uploaded(api, app, tmp_path):
+    staff = api.as_(SUPPLIER)
+    order = in_repair(place())
+
+    def stored(body, name, who):
+        return uploads.store(io.BytesIO(body), name, upload_dir=tmp_path, user=user(who)).id
+    mine = stored(JPEG, "刹车盘.jpg", SUPPLIER)
+    my_pdf = stored(demo_pdf("X"), "报价单.pdf", SUPPLIER)
+    theirs = stored(JPEG, "别人的.jpg", CUSTOMER)
+    missing = UploadedFile.select().order_by(UploadedFile.id.desc()).first().id + 1
+    path = f"/api/v1/supplier/orders/{order.id}/progress"
+    for photos in ([theirs], [missing], [my_pdf], [mine, theirs]):
+        error = json_error(staff.post(path, json={"text": "拆检", "photos": photos}), 422)
+        assert error["field"] == "photos", (photos, error)
+    error = json_error(staff.post(path, json={"text": "拆检", "photos": [mine, mine]}), 422)
+    assert error["field"] == "photos"
+    assert not ProgressReport.select().where(ProgressReport.order == order.id).exists()
+    posted = staff.post(path, json={"text": "拆检", "photos": [mine]})
+    assert posted.status_code == 201 and posted.json["progress"][-1]["photos"] == [mine]
+    from console.orders import aftersales
+    with pytest.raises(OrderInputError) as refused:  # the operation, whoever calls it
+        aftersales.post_progress(order, user(SUPPLIER), "再拍", photos=[theirs])
+    assert refused.value.field == "photos"
+
+
+def test_an_order_listing_an_item_twice_is_refused_naming_item_ids(api):
+    customer = api.as_(CUSTOMER)
+    supplier = shop()
+    order_type = offered_type(supplier)
+    item = approved_item(supplier, order_type)
+    before = Order.select().count()
+    body = {"order_type": order_type, "vehicle_id": my_car().id, "supplier_id": supplier.id,
+            "item_ids": [item.id, item.id]}
+    error = json_error(customer.post("/api/v1/orders", json=body), 422, "invalid")
+    assert error["field"] == "item_ids"
+    with pytest.raises(OrderInputError) as refused:
+        place(items=[item, item])
+    assert refused.value.field == "items"
+    assert Order.select().count() == before
+    once = customer.post("/api/v1/orders", json={**body, "item_ids": [item.id]})
+    assert once.status_code == 201
+
+
+def test_a_designated_driving_order_without_a_distance_is_refused(api):
+    customer = api.as_(CUSTOMER)
+    before = Order.select().count()
+    for body in ({"order_type": "designated_driving"},
+                 {"order_type": "designated_driving", "distance_m": 0}):
+        error = json_error(customer.post("/api/v1/orders", json=body), 422, "invalid")
+        assert error["field"] == "distance_m"
+    assert Order.select().count() == before
+    placed = customer.post("/api/v1/orders", json={"order_type": "designated_driving",
+                                                   "distance_m": 12000})
+    assert placed.status_code == 201 and placed.json["estimate_fen"] > 0
+    with pytest.raises(OrderInputError):
+        orders.place_order(customer_profile(), "designated_driving")
+
+
+def customer_profile():
+    from api_world import me
+    return me()
 
 
 def test_slots_of_a_far_supplier_id_answer_404_not_500(api):

@@ -285,7 +285,7 @@ def test_a_refused_move_says_which_state_and_action_in_both_languages(app, w):
 def test_a_cost_change_moves_the_price_only_when_the_customer_confirms(w):
     order = w.order(status="in_repair", final_fen=50000)
     report = aftersales.post_progress(order, w.supplier_user, "刹车盘磨损，需更换",
-                                      photos=[1, 2], cost_change_fen=30000,
+                                      cost_change_fen=30000,
                                       lines=[{"kind": "part", "name": "刹车盘", "qty": 2,
                                               "unit_fen": 15000}])
     assert report.needs_confirmation and reload(order).final_fen == 50000

@@ -5,7 +5,10 @@ history across orders. The moves go through `orders.transition()` like every oth
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
+from peewee import fn
 
+from console.common.bounds import parse_id
+from console.common.money import MAX_FEN, format_yuan
 from console.common.tx import writing
 from console.db import utcnow
 from console.models import (
@@ -17,6 +20,7 @@ from console.models import (
     ProgressReport,
     ReworkRequest,
     Supplier,
+    UploadedFile,
 )
 from console.orders.engine import (
     OrderInputError,
@@ -35,12 +39,14 @@ def post_progress(order, supplier_user, words, photos=(), cost_change_fen=0, lin
     from console.orders.operations import check_lines
     words = plain_text(words, "text")
     cost_change_fen = fen(cost_change_fen, "cost_change_fen", minimum=None)
-    photos = list(photos or ())
-    if any(isinstance(p, bool) or not isinstance(p, int) or p < 1 for p in photos):
-        raise OrderInputError("photos", _l("Photos: the ids of uploaded files."))
+    photos = _own_photos(photos, supplier_user)
     lines = check_lines(lines) if lines else []
     if lines and sum(line["amount_fen"] for line in lines) != cost_change_fen:
         raise OrderInputError("lines", _l("Lines: they must add up to the cost change."))
+    if abs(_price_if_all_confirmed(order) + cost_change_fen) > MAX_FEN:
+        raise OrderInputError("cost_change_fen", _l(
+            "Cost change: the order would come to more than %(maximum)s.",
+            maximum=format_yuan(MAX_FEN)))
     with writing():
         transition(order, "post_progress", supplier_user, note=words)
         report = ProgressReport.create(
@@ -49,6 +55,28 @@ def post_progress(order, supplier_user, words, photos=(), cost_change_fen=0, lin
             cost_change_status="pending" if cost_change_fen else "none",
             proposed_lines=lines)
     return report
+
+
+def _price_if_all_confirmed(order):
+    pending = ProgressReport.select(fn.SUM(ProgressReport.cost_change_fen)).where(
+        ProgressReport.order == order.id, ProgressReport.cost_change_status == "pending")
+    return (Order.get_by_id(order.id).final_fen or 0) + (pending.scalar() or 0)
+
+
+def _own_photos(photos, user):
+    """The photo ids of a report: each an image file `user` uploaded, listed once (any other
+    number would show someone else's file, or nothing, on the order)."""
+    ids = [parse_id(p) if isinstance(p, int) else None for p in photos or ()]
+    if None in ids or len(set(ids)) < len(ids):
+        raise OrderInputError("photos", _l("Photos: the ids of uploaded files, each once."))
+    found = {row.id for row in UploadedFile.select(UploadedFile.id).where(
+        UploadedFile.id.in_(ids), UploadedFile.uploaded_by == user.id,
+        UploadedFile.content_type.startswith("image/"))} if ids else set()
+    strange = [i for i in ids if i not in found]
+    if strange:
+        raise OrderInputError("photos", _l("Photos: %(id)s is not an image you uploaded.",
+                                           id=strange[0]))
+    return ids
 
 
 def _pending(report):

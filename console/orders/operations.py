@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from console import people
 from console.catalogue import items as catalogue
 from console.catalogue import pricing
+from console.common.money import MAX_FEN, format_yuan
 from console.common.tx import writing
 from console.db import is_postgres, utcnow
 from console.errors import NotFound
@@ -87,6 +88,7 @@ def _check_supplier(family, order_type, supplier):
 def _check_items(order_type, items, supplier, vehicle):
     items = list(items or ())
     car_model = vehicle.car_model if vehicle else None
+    seen = set()
     for item in items:
         if not isinstance(item, ServiceItem) or supplier is None or \
                 item.supplier_id != supplier.id or item.order_type != order_type or \
@@ -94,6 +96,10 @@ def _check_items(order_type, items, supplier, vehicle):
             raise OrderInputError("items", _l("Items: %(item)s cannot be ordered here (another "
                                               "supplier or type, not approved, or not for "
                                               "this car).", item=str(item)))
+        if item.id in seen:  # a service is done once per order: twice would double its price
+            raise OrderInputError("items", _l("Items: %(item)s is listed twice; list each "
+                                              "service once.", item=str(item)))
+        seen.add(item.id)
     return items
 
 
@@ -160,6 +166,9 @@ def _check_details(family, details, distance_m):
         raise OrderInputError("months", _l("VIP: choose a plan of 1, 3 or 12 months."))
     if isinstance(distance_m, bool) or not isinstance(distance_m, int) or distance_m < 0:
         raise OrderInputError("distance_m", _l("Distance: whole metres, not negative."))
+    if family == "designated_driving" and not distance_m:  # the fare is priced by it
+        raise OrderInputError("distance_m", _l("Distance: required for designated driving "
+                                               "(the estimate follows it)."))
     return details
 
 
@@ -189,6 +198,9 @@ def place_order(customer, order_type, *, vehicle=None, items=(), supplier=None,
         raise OrderInputError("city", _l("City: choose the city the order is served in."))
     amounts, versions, lines = _prices(order_type, family, items, vehicle, needs_butler,
                                        distance_m, details, now)
+    if sum(amounts.values()) > MAX_FEN:  # 30 items of a ¥1,000,000 price list would overflow
+        raise OrderInputError("items", _l("Items: the order would come to more than "
+                                          "%(maximum)s.", maximum=format_yuan(MAX_FEN)))
     if distance_m:
         details["distance_m"] = distance_m
     actor = actor or customer.user
@@ -321,6 +333,10 @@ def check_lines(lines):
         raise OrderInputError("lines", _l("Lines: a quote lists at least one line."))
     if sum(line["amount_fen"] for line in checked) < 0:
         raise OrderInputError("lines", _l("Lines: the discounts exceed the total."))
+    if any(abs(line["amount_fen"]) > MAX_FEN for line in checked) or \
+            sum(line["amount_fen"] for line in checked) > MAX_FEN:
+        raise OrderInputError("lines", _l("Lines: an order comes to at most %(maximum)s.",
+                                          maximum=format_yuan(MAX_FEN)))
     return checked
 
 
