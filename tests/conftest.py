@@ -82,3 +82,22 @@ def form_token(client):
     def get(path):
         return csrf_token(client, path)
     return get
+
+
+# ---- the API fuzz run's case count, printed at the end of every run (test_api_fuzz.py) ------
+_FUZZ_RUNS = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        _FUZZ_RUNS.extend(value for name, value in report.user_properties if name == "api_fuzz")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FUZZ_RUNS:
+        terminalreporter.section("API fuzz (schemathesis)")
+        for run in sorted(_FUZZ_RUNS, key=lambda r: (r["backend"], r["role"])):
+            terminalreporter.write_line(
+                "{backend}: {cases} cases over {operations} operations as {role} in "
+                "{seconds} s ({cpu} s CPU), {server_errors} server errors".format(**run))
+        terminalreporter.write_line(f"total: {sum(r['cases'] for r in _FUZZ_RUNS)} cases")
