@@ -187,6 +187,23 @@ def test_huge_ids_in_console_urls_and_list_actions_answer_404(app, client, login
     assert response.status_code == 404
 
 
+def test_huge_or_negative_pages_offsets_and_form_ids_in_the_console_answer_no_500(
+        app, client, login_as, form_token, no_propagation):
+    task = place(needs_butler=True)
+    login_as("admin@demo.local")
+    token = form_token("/admin/")
+    for page in ("/admin/users/", "/admin/suppliers/", "/admin/audit/"):
+        for number in (2**64, 2**63, -3):
+            assert client.get(f"{page}?page={number}").status_code == 200, (page, number)
+    for query in (f"offset={2**64}", f"limit={2**64}", "offset=-5&limit=-5"):
+        response = client.get(f"/admin/users/ajax/lookup/?name=organization&query=a&{query}")
+        assert response.status_code == 200, (query, response.status_code)
+    assert client.get(f"/admin/pricing_rules/new/?copy={2**64}").status_code == 200
+    refused = client.post(f"/admin/orders/{task.id}/act/assign/", data={
+        "butler": str(2**64), "reason": "最近", "csrf_token": token})
+    assert refused.status_code == 302 and Order.get_by_id(task.id).butler_id is None
+
+
 # ---- deep JSON, big bodies, long addresses and headers -----------------------------------
 DEEP = "[" * 1000 + "]" * 1000
 BEYOND_LIMIT = "[" * 40 + "]" * 40  # parses, but deeper than any body we take

@@ -28,6 +28,12 @@ def parse_id(raw):
     return value if 1 <= value <= MAX_ID else None
 
 
+def within(number, low, high):
+    """A page, offset or limit from a query string, held between `low` and `high`: past 2^63
+    (or negative, for PostgreSQL's OFFSET) the database refuses it."""
+    return min(max(number or 0, low), high)
+
+
 class IdConverter(IntegerConverter):
     """`<int:...>` in every route: a number beyond MAX_ID matches no route (404), rather than
     reaching the database as an integer it cannot hold."""

@@ -16,7 +16,7 @@ from flask_login import current_user
 from peewee import IntegerField
 from wtforms import SelectField
 
-from console.common.bounds import parse_id
+from console.common.bounds import MAX_ID, parse_id, within
 from console.common.clock import local_time, to_local
 from console.db import db, utcnow
 from console.errors import DomainError
@@ -157,6 +157,7 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             self.model._meta.primary_key == pk).first()
 
     def get_list(self, term, offset=0, limit=10):
+        offset, limit = within(offset, 0, MAX_ID), within(limit, 1, 100)  # as typed in the URL
         query = rbac.scoped(self.model.select(), self.model, current_user)
         if term:
             condition = None
@@ -242,6 +243,14 @@ class ConsoleModelView(GuardMixin, ModelView):
     # ---- data scope: list, count, detail, edit, export, ajax and FK choices ---------------
     def get_query(self):
         return rbac.scoped(self.model.select(), self.model, current_user)
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
+                 page_size=None):
+        """Flask-Admin takes ?page= as typed: a page past 2^63 rows (or below 0) would reach
+        the database as an OFFSET it refuses; such a page is simply empty."""
+        page = within(page, 0, MAX_ID // max(page_size or self.page_size or 1, 1) - 1)
+        return super().get_list(page, sort_column, sort_desc, search, filters, execute,
+                                page_size)
 
     def get_one(self, id):
         pk = primary_key(self.model, id)

@@ -17,6 +17,7 @@ from wtforms.widgets import TextArea
 
 from console.catalogue import items as catalogue
 from console.catalogue import pricing, pricing_params
+from console.common.bounds import parse_id
 from console.common.clock import as_local_input, local_time, parse_local_input, to_local
 from console.common.money import format_yuan, parse_yuan
 from console.db import utcnow
@@ -158,7 +159,7 @@ class PricingRuleSetView(ConsoleModelView):
         form = super().create_form(obj)
         if request.method == "GET":
             source = PricingRuleSet.get_or_none(PricingRuleSet.id == request.args.get(
-                "copy", type=int)) if request.args.get("copy") else None
+                "copy", type=parse_id)) if request.args.get("copy") else None
             kind = source.kind if source else request.args.get("kind", "designated_driving_fee")
             form.kind.data = kind if kind in PRICING_KINDS else PRICING_KINDS[0]
             template = source or self._in_force(form.kind.data)

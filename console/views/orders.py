@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from peewee import JOIN
 
 from console import orders, people
+from console.common.bounds import parse_id
 from console.common.clock import local_time
 from console.common.money import format_yuan, parse_yuan
 from console.db import utcnow
@@ -339,10 +340,10 @@ def _bad(field, message):
 
 
 def _whole(raw, field, label):
-    raw = (raw or "").strip()
-    if not raw.isdigit():
+    value = parse_id(raw or "")  # beyond 2^63-1 no row has it, and the driver overflows
+    if value is None:
         raise _bad(field, _("%(label)s: choose one.", label=label))
-    return int(raw)
+    return value
 
 
 def _quote_lines(form):
