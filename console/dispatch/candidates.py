@@ -81,20 +81,29 @@ def loads(butler_ids):
     return dict(rows)
 
 
-def refusal_rate(butler):
-    """Refusals over the tasks the butler was given (refused or served)."""
-    given = butler.refusal_count + butler.orders_served
+def taken_counts(butler_ids):
+    """{butler id: orders ever held} (the orders_served cache may lag behind)."""
+    if not butler_ids:
+        return {}
+    return dict(Order.select(Order.butler, fn.COUNT(Order.id))
+                .where(Order.butler.in_(list(butler_ids))).group_by(Order.butler).tuples())
+
+
+def refusal_rate(butler, taken=0):
+    """Refusals over the tasks the butler was given (refused, or served / held)."""
+    given = butler.refusal_count + max(butler.orders_served, taken)
     return butler.refusal_count / given if given else 0.0
 
 
-def score(butler, km, load, weights, max_load):
+def score(butler, km, load, weights, max_load, taken=0):
     """The candidate with each part of its score (pure: the ranking tests compute it by hand)."""
+    rate = refusal_rate(butler, taken)
     shares = {
         "distance": (None if km is None else round(km, 1),
                      0.0 if km is None else max(0.0, 1 - km / DISTANCE_HORIZON_KM)),
         "load": (load, max(0.0, 1 - load / max_load)),
         "stars": (butler.stars, min(1.0, max(0.0, butler.stars / FULL_STARS))),
-        "refusals": (round(refusal_rate(butler), 3), 1 - refusal_rate(butler)),
+        "refusals": (round(rate, 3), 1 - rate),
         "licence": (butler.licence_points,
                     min(1.0, max(0.0, butler.licence_points / FULL_LICENCE_POINTS))),
         "online": (bool(butler.is_online), 1.0 if butler.is_online else 0.0),
@@ -108,11 +117,11 @@ def score(butler, km, load, weights, max_load):
 def ranked_candidates(order, limit=None):
     """The eligible butlers of the order's city, best first (full ones last)."""
     butlers = list(people.eligible_butlers(order.city_id))
-    held = loads([b.id for b in butlers])
+    held, taken = loads([b.id for b in butlers]), taken_counts([b.id for b in butlers])
     pickup = pickup_point(order)
     max_load = params.param("dispatch.max_load", city=order.city_id)
     weighted = weights()
     ranked = sorted((score(b, distance_km(position(b), pickup), held.get(b.id, 0), weighted,
-                           max_load) for b in butlers),
+                           max_load, taken.get(b.id, 0)) for b in butlers),
                     key=lambda c: (c.full, -c.score, c.butler.id))
     return ranked[:limit] if limit else ranked

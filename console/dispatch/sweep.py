@@ -109,8 +109,7 @@ def _time_out(order_id, now, rules):
         return None  # grabbed, assigned or swept meanwhile
     timeouts = OrderEvent.select().where(OrderEvent.order == order.id,
                                          OrderEvent.action == "time_out").count() + 1
-    transition(order, "time_out", None, now=now, changes=_bonus(order, timeouts, now, rules),
-               note=f"grab deadline {order.grab_deadline:%Y-%m-%d %H:%M:%S} UTC")
+    transition(order, "time_out", None, now=now, changes=_bonus(order, timeouts, now, rules))
     return order
 
 

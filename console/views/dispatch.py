@@ -27,6 +27,7 @@ PART_LABELS = {"distance": _l("Distance"), "load": _l("Open orders"), "stars": _
                "refusals": _l("Refusal rate"), "licence": _l("Licence points"),
                "online": _l("Online")}
 PROPOSAL_LIMIT = 50  # orders in one batch proposal
+CANDIDATES_SHOWN = 15  # the best ones; the picker reaches everyone else
 
 
 def _whole(value):
@@ -65,7 +66,7 @@ class DispatchBoard(ConsolePage):
             filters=filters, chosen=chosen, cities=sorted(cities.values(), key=lambda c: c.code),
             order_types=[(t, ORDER_TYPE_LABELS[t]) for t in ORDER_TYPES],
             urgency_labels=URGENCY_LABELS, part_labels=PART_LABELS,
-            candidates=dispatch.ranked_candidates(chosen) if chosen else [],
+            candidates=dispatch.ranked_candidates(chosen, CANDIDATES_SHOWN) if chosen else [],
             everyone=list(people.eligible_butlers(chosen.city_id).order_by(
                 Butler.name_pinyin, Butler.id)) if chosen else [],
             proposal=dispatch.propose(waiting[:PROPOSAL_LIMIT]) if len(waiting) > 1 else None,

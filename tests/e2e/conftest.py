@@ -38,15 +38,26 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def console_url(tmp_path_factory):
-    """Base URL of a console served by a real process on a migrated, demo-seeded SQLite file."""
+def console_server(tmp_path_factory):
+    """(base URL, environment) of a console served by a real process on a migrated,
+    demo-seeded SQLite file; the environment runs `flask` commands on the same database."""
     workdir = tmp_path_factory.mktemp("e2e")
     env = server_env(f"sqlite:///{workdir / 'console.db'}")
     flask_cli(env, "init-db")
     flask_cli(env, "demo", *DEMO_ARGS)
     [server] = start_servers(env, workdir)
-    yield server.url
+    yield server.url, env
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def console_url(console_server):
+    return console_server[0]
+
+
+@pytest.fixture(scope="session")
+def console_env(console_server):
+    return console_server[1]
 
 
 @pytest.fixture(scope="session")
