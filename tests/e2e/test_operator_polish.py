@@ -43,11 +43,15 @@ def speak(page):
         switch_language(page, "zh")
 
 
-def shoot(page, name, lang):
-    """The page as it is, at each width."""
+def shoot(page, name, lang, reload=True):
+    """The page at each width, loaded at that width (unless it is the answer to a form or
+    shows what was just ticked: then as it is)."""
     ARTIFACTS.mkdir(exist_ok=True)
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
+        if reload:
+            page.reload()
+            page.wait_for_load_state()
         page.wait_for_timeout(100)
         path = ARTIFACTS / f"polish-{name}-{lang}-{width}.png"
         page.screenshot(path=str(path), full_page=True)
@@ -101,7 +105,7 @@ def test_a_duplicate_on_the_user_form_is_an_error_under_its_field(page, sign_in,
     expect(page.locator("body")).not_to_contain_text("Failed to create record"
                                                      if lang == "zh" else "创建记录失败")
     assert error.count() <= 1
-    shoot(page, "user-duplicate", lang)
+    shoot(page, "user-duplicate", lang, reload=False)
 
 
 # ---- refund ------------------------------------------------------------------------------------
@@ -128,7 +132,7 @@ def test_a_refund_is_confirmed_with_a_reason_and_takes_back_the_vip_time(
     expect(page.locator("#order-timeline")).to_contain_text(
         "客户误购" if lang == "zh" else "Bought by mistake")
     expect(page.locator("#move-refund")).to_have_count(0)
-    shoot(page, "order-refunded", lang)
+    shoot(page, "order-refunded", lang, reload=False)
 
 
 # ---- the permission tree ---------------------------------------------------------------------
@@ -160,7 +164,7 @@ def test_ticking_a_page_ticks_none_of_its_actions_and_shows_a_mixed_state(page, 
     tree_box(page, "orders.action.settle").check()  # an action brings its page with it
     expect(orders).to_be_checked()
     page.locator("#resources").scroll_into_view_if_needed()
-    shoot(page, "permission-tree", lang)
+    shoot(page, "permission-tree", lang, reload=False)
 
 
 # ---- the menu tree ---------------------------------------------------------------------------
