@@ -120,6 +120,19 @@ def test_orders_read_their_grab_window_and_vip_price_from_the_parameters(app, ad
     assert orders.place_order(w.customer, "vip", details={"months": 3}).estimate_fen == 9900
 
 
+def test_slots_opened_without_a_capacity_take_the_city_default(app, admin_user):
+    from order_factories import World
+
+    from console.orders import appointments
+    w = World.build()
+    tomorrow = (utcnow() + dt.timedelta(days=1)).date()
+    slot, = appointments.open_slots(w.supplier, tomorrow, [dt.time(9, 0)])
+    assert slot.capacity == 2  # the declared default
+    params.set_value("appointments.slot_capacity", 5, admin_user, city=w.supplier.city_id)
+    slot, = appointments.open_slots(w.supplier, tomorrow, [dt.time(10, 0)])
+    assert slot.capacity == 5
+
+
 # ---- the console page ----------------------------------------------------------------------
 def page(client, path):
     response = client.get(path)

@@ -10,7 +10,7 @@ from console.common.tx import writing
 from console.db import utcnow
 from console.models import Appointment, SupplierTimeSlot
 from console.orders.engine import OrderInputError, OrderStateError
-from console.system import audit
+from console.system import audit, params
 
 
 def _capacity(value):
@@ -19,9 +19,12 @@ def _capacity(value):
     return value
 
 
-def open_slots(supplier, date, starts, capacity, actor=None):
+def open_slots(supplier, date, starts, capacity=None, actor=None):
     """Create the supplier's slots of one day (start times as datetime.time); a slot that
-    already exists keeps its bookings and gets the new capacity if that is not below them."""
+    already exists keeps its bookings and gets the new capacity if that is not below them.
+    Without a capacity, the default of the supplier's city (参数设置 appointments.slot_capacity)."""
+    if capacity is None:
+        capacity = params.param("appointments.slot_capacity", city=supplier.city_id)
     capacity = _capacity(capacity)
     if not isinstance(date, dt.date):
         raise OrderInputError("date", _l("Date: a calendar date."))

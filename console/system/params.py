@@ -28,7 +28,8 @@ LEVELS = {"global": ((False, False),),
           "order_type": ((False, True), (False, False)),
           "city_order_type": ((True, True), (True, False), (False, True), (False, False))}
 UNITS = {"minutes": _l("minutes"), "seconds": _l("seconds"), "hours": _l("hours"),
-         "days": _l("days"), "count": _l("times"), "fen": _l("yuan"), "percent": "%",
+         "days": _l("days"), "count": _l("times"), "cars": _l("cars"), "fen": _l("yuan"),
+         "percent": "%",
          "bool": ""}
 
 
@@ -121,6 +122,9 @@ REGISTRY = {p.key: p for p in (
           _l("Price of three months of VIP membership."), minimum=100, maximum=1_000_000),
     Param("membership.vip_price_12", "fen", 29800, _l("VIP plan: 12 months"),
           _l("Price of a year of VIP membership."), minimum=100, maximum=1_000_000),
+    Param("appointments.slot_capacity", "cars", 2, _l("Cars per appointment slot"),
+          _l("How many cars a shop takes in one time slot when it opens slots without saying."),
+          scope="city", minimum=1, maximum=1000),
     Param("certification.remind_days", "days", 30, _l("Certificate expiry reminder"),
           _l("How many days before a supplier's certificate expires its staff are reminded."),
           minimum=1, maximum=180),

@@ -18,7 +18,8 @@ from console.system import params
 from console.views.base import ConsolePage
 from console.views.labels import localized
 
-AREA_LABELS = {"dispatch": _l("Dispatch"), "membership": _l("VIP membership"),
+AREA_LABELS = {"dispatch": _l("Dispatch"), "appointments": _l("Appointments"),
+               "membership": _l("VIP membership"),
                "certification": _l("Supplier certification"), "security": _l("Login security")}
 FORM_FIELDS = ("value", "city", "order_type", "when", "effective_from", "note")
 SCOPE_LABELS = {"global": _l("Whole platform"), "city": _l("Per city"),
