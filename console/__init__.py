@@ -63,7 +63,8 @@ def _install_request_hooks(app):
                 message = (f"Database schema is at version {version}, this code needs "
                            f"{migrations.LATEST}: run `flask --app run init-db`.")
                 return jsonify({"error": {"code": "schema_outdated", "message": message}}), 503
-        g.rbac_version = rbac.refresh_if_stale()
+        if g.get("rbac_version") is None:  # the API's token hook may have compared already
+            g.rbac_version = rbac.refresh_if_stale()
         # the real user, not the proxy: the audit actor must outlive the request
         user = current_user._get_current_object() if current_user.is_authenticated else None
         acting_as(user, request.remote_addr or "")

@@ -145,7 +145,7 @@ def _token_lifetime_in_force():
     """Flask-Security reads the token lifetime from the config when it checks a token: keep it
     at the value in force (参数设置 security.token_hours; it changes with the version counter)."""
     if request.path.startswith("/api/"):
-        rbac.refresh_if_stale()  # before the token is read: this request's parameters
+        g.rbac_version = rbac.refresh_if_stale()  # before the token is read (reused below)
         current_app.config["SECURITY_TOKEN_MAX_AGE"] = dt.timedelta(
             hours=params.param("security.token_hours"))
 

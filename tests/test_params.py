@@ -186,6 +186,13 @@ def test_bad_input_in_the_form_is_named_and_changes_nothing(client, login_as, fo
             "key": GRAB, "value": value, "when": when, "effective_from": effective,
             "confirm": "1", "csrf_token": token})
         assert response.status_code == 422 and message in response.get_data(as_text=True)
+    for city in ("9" * 30, "-1", "abc"):  # an id no database integer holds is no 500
+        response = client.post("/admin/params/edit", data={
+            "key": GRAB, "value": "12", "when": "now", "city": city, "confirm": "1",
+            "csrf_token": token})
+        assert response.status_code == 422 and "choose a city" in response.get_data(as_text=True)
+    assert client.post("/admin/params/withdraw", data={"id": "9" * 30, "csrf_token": token}
+                       ).status_code == 404
     assert not ParamValue.select().exists()
 
 

@@ -16,10 +16,11 @@ from console.catalogue import pricing
 from console.common.money import MAX_FEN, format_yuan
 from console.common.tx import writing
 from console.db import is_postgres, utcnow
-from console.errors import NotFound
+from console.errors import NotFound, TooMany
 from console.models import (
     LINE_KINDS,
     VEHICLE_TYPES,
+    AuditLog,
     Butler,
     Customer,
     Order,
@@ -29,6 +30,7 @@ from console.models import (
     Review,
     ReworkRequest,
     ServiceItem,
+    User,
 )
 from console.orders import appointments
 from console.orders.engine import (
@@ -638,9 +640,6 @@ WRONG_SERVICE_CODE = "wrong service code"
 def _service_code_guard(supplier_user):
     """Refuse (TooMany, audited) while the shop's wrong codes within the window reach the
     limit (参数设置 security.service_code_max_failures per service_code_window_minutes)."""
-    from console.errors import TooMany
-    from console.models import AuditLog, User
-
     limit = params.param("security.service_code_max_failures")
     window = dt.timedelta(minutes=params.param("security.service_code_window_minutes"))
     shop_staff = User.select(User.id).where(User.organization == supplier_user.organization_id)

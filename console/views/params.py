@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from console.common.bounds import parse_id
 from console.common.clock import as_local_input, local_time, parse_local_input
 from console.db import utcnow
 from console.errors import InputError
@@ -141,8 +142,8 @@ class ParamsPage(ConsolePage):
 
     @staticmethod
     def _read(spec, inputs):
-        city = inputs["city"].strip()
-        if city and not city.isdigit():
+        city = parse_id(inputs["city"]) if inputs["city"].strip() else None
+        if inputs["city"].strip() and city is None:
             raise InputError("city", _("City: choose a city."))
         effective = None
         if inputs["when"] == "later":
@@ -151,13 +152,13 @@ class ParamsPage(ConsolePage):
             if effective <= utcnow():
                 raise InputError("effective_from", _(
                     "Effective from: a new value cannot take effect in the past."))
-        return {"value": spec.parse(inputs["value"]), "city": int(city) if city else None,
+        return {"value": spec.parse(inputs["value"]), "city": city,
                 "order_type": inputs["order_type"].strip() or None,
                 "effective_from": effective}
 
     @expose("/withdraw", methods=["POST"])
     def withdraw(self):
-        row = ParamValue.get_or_none(ParamValue.id == _whole(request.form.get("id")))
+        row = ParamValue.get_or_none(ParamValue.id == (parse_id(request.form.get("id")) or 0))
         if row is None:
             abort(404)
         spec = params.declared(row.key)
@@ -166,11 +167,6 @@ class ParamsPage(ConsolePage):
         params.withdraw(row, current_user._get_current_object())
         flash(_("The scheduled value was withdrawn."), "success")
         return redirect(url_for(".detail", key=row.key))
-
-
-def _whole(text):
-    text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else 0
 
 
 def register(admin):
